@@ -1,0 +1,126 @@
+"""``needs-router``: run the pipeline, one service, or an operator's task."""
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from shared.settings import InfrastructureSettings, MissingInfrastructure
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.service == "intake":
+        from services.intake.app import serve
+    elif args.service == "screening":
+        from services.screening.app import serve
+    else:
+        from services.routing.app import serve
+    serve()
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from services.supervisor import up
+
+    return up(port=args.port, replicas=args.replicas)
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    from shared.database import migrate
+
+    applied = asyncio.run(migrate(InfrastructureSettings().require().database_url))
+    print(f"applied: {', '.join(applied) or 'nothing (up to date)'}")
+    return 0
+
+
+def _create_topics(_: argparse.Namespace) -> int:
+    from shared.kafka import all_topics, create_topics
+
+    settings = InfrastructureSettings().require()
+    created = asyncio.run(create_topics(settings.kafka_bootstrap_servers, all_topics(settings)))
+    print(f"created {created} topics")
+    return 0
+
+
+def _routes(args: argparse.Namespace) -> int:
+    from services.routing.admin import list_routes, set_route
+
+    database_url = InfrastructureSettings().require().database_url
+    if args.routes_command == "set":
+        asyncio.run(set_route(database_url, key=args.key, agency=args.agency))
+    for key, agency in asyncio.run(list_routes(database_url)):
+        print(f"{key:<18} {agency}")
+    return 0
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from shared.contracts.export import export_schemas
+
+    stale = export_schemas(Path(args.out), check=args.check)
+    if args.check and stale:
+        print(f"out of date: {', '.join(stale)}; run `needs-router schemas`", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from services.screening.domain.classifier import Classifier
+    from services.screening.evaluation import evaluate, format_table, load_labelled_jsonl
+
+    result = evaluate(Classifier.load(), load_labelled_jsonl(Path(args.path)))
+    print(format_table(result))
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="needs-router", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run the whole pipeline on this machine")
+    up.add_argument("--port", type=int, default=8080, help="intake's HTTP port (default 8080)")
+    up.add_argument("--replicas", type=int, default=1, help="processes of screening and of routing")
+    up.set_defaults(run=_up)
+
+    serve = commands.add_parser("serve", help="run one service, configured from the environment")
+    serve.add_argument("service", choices=["intake", "screening", "routing"])
+    serve.set_defaults(run=_serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+    commands.add_parser("create-topics", help="create every topic").set_defaults(run=_create_topics)
+
+    routes = commands.add_parser("routes", help="show or change the routing table")
+    route_commands = routes.add_subparsers(dest="routes_command", required=True)
+    route_commands.add_parser("list", help="print the routing table")
+    route_set = route_commands.add_parser("set", help="send a need type to another agency")
+    route_set.add_argument("key", help="a need type, or manual_screening")
+    route_set.add_argument("agency", help="doe, dsd, sso, dlpw or mol")
+    routes.set_defaults(run=_routes)
+
+    schemas = commands.add_parser("schemas", help="write the contracts' JSON Schemas and AsyncAPI")
+    schemas.add_argument("--out", default=str(Path(__file__).parent.parent / "shared/contracts/schemas"))
+    schemas.add_argument("--check", action="store_true", help="fail if the files are out of date")
+    schemas.set_defaults(run=_schemas)
+
+    evaluation = commands.add_parser("eval", help="score the classifier on labelled JSONL")
+    evaluation.add_argument("path")
+    evaluation.set_defaults(run=_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``needs-router`` command."""
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except MissingInfrastructure as missing:
+        print(f"needs-router: {missing}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

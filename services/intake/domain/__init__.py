@@ -1,0 +1,1 @@
+"""Intake's rules: what a valid need is and where it is."""

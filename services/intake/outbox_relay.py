@@ -1,0 +1,69 @@
+"""Publishes what intake stored in the outbox, so a broker outage never loses an accepted need."""
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+
+from services.intake import repository
+from shared.kafka import OutgoingMessage, publish_all
+from shared.retry import TRANSIENT_ERRORS, backoff_delay
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    """Drains the outbox in batches: lock, publish all, await all acks, delete, commit.
+
+    At-least-once: a crash after the broker acknowledged but before the delete committed
+    publishes those records again, with the same event ids.
+    """
+
+    def __init__(
+        self, pool: asyncpg.Pool, broker: KafkaBroker, *, batch_size: int = 500, idle_poll_s: float = 1.0
+    ) -> None:
+        self._pool = pool
+        self._broker = broker
+        self._batch_size = batch_size
+        self._idle_poll_s = idle_poll_s
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a need is stored, so it is published at once rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Relay until cancelled; transient failures back off and retry, never stop the loop."""
+        failures = 0
+        while True:
+            try:
+                published = await self.relay_once()
+                failures = 0
+            except TRANSIENT_ERRORS as error:
+                failures += 1
+                delay = backoff_delay(failures)
+                log.warning("outbox relay failed (%r); retrying in %.2fs", error, delay)
+                await asyncio.sleep(delay)
+                continue
+            if published < self._batch_size:
+                await self._sleep_until_woken()
+
+    async def relay_once(self) -> int:
+        """Publish one batch of the oldest records; return how many were published."""
+        self._wake.clear()
+        async with self._pool.acquire() as connection, connection.transaction():
+            records = await repository.take_outbox(connection, limit=self._batch_size)
+            if not records:
+                return 0
+            await publish_all(
+                self._broker,
+                [OutgoingMessage(topic=r.topic, key=r.key, value=r.payload) for r in records],
+            )
+            await repository.forget_outbox(connection, [record.id for record in records])
+        return len(records)
+
+    async def _sleep_until_woken(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=self._idle_poll_s)

@@ -1,0 +1,26 @@
+"""Routing's composition root: broker, pool and routing-table store, created in lifespan."""
+
+import asyncpg
+from faststream import FastStream
+from faststream.kafka import KafkaBroker
+
+from services.routing.handlers import create_router
+from services.routing.repository import RoutingStore
+from services.routing.router import CONSUMER, Router
+from services.routing.settings import RoutingSettings
+from shared.worker import create_worker_app, run_worker
+
+
+def create_app(settings: RoutingSettings) -> FastStream:
+    """The routing service."""
+
+    async def build_router(pool: asyncpg.Pool, broker: KafkaBroker) -> Router:
+        return Router(store=RoutingStore(pool, refresh_s=settings.routing_table_refresh_s), broker=broker)
+
+    return create_worker_app(settings, name=CONSUMER, router=create_router(settings), build_service=build_router)
+
+
+def serve() -> None:
+    """Run routing alone, configured from the environment."""
+    settings = RoutingSettings().require()
+    run_worker(create_app(settings), name=CONSUMER)

@@ -1,0 +1,1 @@
+"""Routing's rules: which agency's provincial queue receives a screened need."""

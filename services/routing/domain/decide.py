@@ -1,0 +1,62 @@
+"""Deciding where a screened need goes, and what each agency may see of it."""
+
+import uuid
+from datetime import datetime
+
+from services.routing.domain.routing_table import RoutingTable
+from shared.contracts.events import NeedScreened, RoutedCase, TypeAssessment
+from shared.contracts.need_types import Agency, NeedType
+from shared.topics import agency_topic
+
+_ROUTED_NAMESPACE = uuid.UUID("b3c0e0a4-9d7e-4f55-a1c2-6e8f0d2b7c39")
+
+
+def routed_case_id(need_id: uuid.UUID, agency: Agency) -> uuid.UUID:
+    """The same need routed to the same agency always has the same event id."""
+    return uuid.uuid5(_ROUTED_NAMESPACE, f"{need_id}:{agency.value}")
+
+
+def decide_routes(screened: NeedScreened, table: RoutingTable, *, now: datetime) -> list[RoutedCase]:
+    """One case per agency that handles any of the need's types; none found: manual screening."""
+    by_agency: dict[Agency, list[TypeAssessment]] = {}
+    for assessment in screened.types:
+        by_agency.setdefault(table.by_type[assessment.type], []).append(assessment)
+    manual = not by_agency
+    if manual:
+        by_agency[table.manual_screening] = []
+    return [
+        _case(screened, agency, assessments, manual=manual, now=now)
+        for agency, assessments in sorted(by_agency.items())
+    ]
+
+
+def _case(
+    screened: NeedScreened, agency: Agency, assessments: list[TypeAssessment], *, manual: bool, now: datetime
+) -> RoutedCase:
+    need = screened.need
+    # A workplace drug tip can endanger the informant: no identity leaves intake with it.
+    protect_identity = any(item.type is NeedType.DRUGS_WORKPLACE for item in screened.types)
+    share_contact = need.consent_to_share and not protect_identity
+    return RoutedCase(
+        event_id=routed_case_id(need.need_id, agency),
+        need_id=need.need_id,
+        agency=agency,
+        province_code=need.province_code,
+        district_code=need.district_code,
+        subdistrict_code=need.subdistrict_code,
+        types=tuple(item.type for item in assessments),
+        assessments=tuple(assessments),
+        manual_screening=manual,
+        manual_reason=screened.manual_reason if manual else None,
+        description=need.description,
+        submitted_at=need.submitted_at,
+        routed_at=now,
+        volunteer_id=None if protect_identity else need.volunteer_id,
+        contact=need.contact if share_contact else None,
+        classifier_version=screened.classifier_version,
+    )
+
+
+def topic_of(case: RoutedCase) -> str:
+    """The queue a routed case is published to."""
+    return agency_topic(case.agency, case.province_code)

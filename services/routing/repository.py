@@ -1,0 +1,74 @@
+"""Routing's PostgreSQL: the routing table and the cases routed."""
+
+import time
+from collections.abc import Sequence
+from uuid import UUID
+
+import asyncpg
+
+from services.routing.domain.decide import topic_of
+from services.routing.domain.routing_table import RoutingTable
+from shared.contracts.events import DeadLetter, NeedScreened, RoutedCase
+from shared.database import Connection
+from shared.dead_letter_store import record_dead_letters
+
+
+async def read_routing_table(connection: Connection | asyncpg.Pool) -> RoutingTable:
+    """The routing table as stored now."""
+    rows = await connection.fetch("SELECT need_type, agency FROM routing_rules")
+    return RoutingTable.from_rows({row["need_type"]: row["agency"] for row in rows})
+
+
+async def set_route(connection: Connection, *, key: str, agency: str) -> None:
+    """Change one row of the routing table; routing services pick it up within their refresh time."""
+    await connection.execute(
+        "INSERT INTO routing_rules (need_type, agency) VALUES ($1, $2)"
+        " ON CONFLICT (need_type) DO UPDATE SET agency = EXCLUDED.agency, updated_at = now()",
+        key, agency,
+    )  # fmt: skip
+
+
+class RoutingStore:
+    """Reads the routing table (re-read every few seconds) and records routed cases."""
+
+    def __init__(self, pool: asyncpg.Pool, *, refresh_s: float) -> None:
+        self._pool = pool
+        self._refresh_s = refresh_s
+        self._table: RoutingTable | None = None
+        self._read_at = 0.0
+
+    async def routing_table(self) -> RoutingTable:
+        """The table, at most ``refresh_s`` old: operators change it without a release."""
+        if self._table is None or time.monotonic() - self._read_at > self._refresh_s:
+            self._table = await read_routing_table(self._pool)
+            self._read_at = time.monotonic()
+        return self._table
+
+    async def already_processed(self, events: Sequence[NeedScreened]) -> set[UUID]:
+        """Event ids of screenings whose need was already routed."""
+        rows = await self._pool.fetch(
+            "SELECT DISTINCT need_id FROM routed_cases WHERE need_id = ANY($1::uuid[])",
+            [event.need.need_id for event in events],
+        )
+        routed = {row["need_id"] for row in rows}
+        return {event.event_id for event in events if event.need.need_id in routed}
+
+    async def record(self, results: Sequence[RoutedCase], dead_letters: Sequence[DeadLetter]) -> None:
+        """Insert the routed cases and dead letters of one batch in one transaction."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            if results:
+                await connection.executemany(
+                    """
+                    INSERT INTO routed_cases (event_id, need_id, agency, province_code, topic, types,
+                        manual_screening, routed_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    ON CONFLICT (event_id) DO NOTHING
+                    """,
+                    [
+                        (case.event_id, case.need_id, case.agency.value, case.province_code,
+                         topic_of(case), [str(need_type) for need_type in case.types],
+                         case.manual_screening, case.routed_at)
+                        for case in results
+                    ],
+                )  # fmt: skip
+            await record_dead_letters(connection, dead_letters)

@@ -1,0 +1,52 @@
+"""Routing's use case: forward each screened need to its agencies' provincial queues."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+
+from faststream.kafka import KafkaBroker
+
+from services.routing.domain.decide import decide_routes, topic_of
+from services.routing.domain.routing_table import RoutingTable
+from services.routing.repository import RoutingStore
+from shared.consumer import BatchReport, Produced, consume_batch
+from shared.contracts.events import NeedScreened, RoutedCase
+from shared.inbox import RawRecord
+from shared.kafka import OutgoingMessage, publish_all
+from shared.retry import retry_transient
+
+CONSUMER = "routing"
+
+
+@dataclass(frozen=True, slots=True)
+class Router:
+    """Routes batches of ``needs.screened.v1`` to ``agency.<agency>.<province>`` topics."""
+
+    store: RoutingStore
+    broker: KafkaBroker
+
+    async def handle(self, records: Sequence[RawRecord]) -> BatchReport:
+        """Route one batch, at-least-once (see shared.consumer)."""
+        table = await retry_transient(self.store.routing_table, what="routing: read routing table")
+        return await consume_batch(
+            records,
+            model=NeedScreened,
+            consumer=CONSUMER,
+            store=self.store,
+            produce=partial(route, table=table),
+            publish=partial(publish_all, self.broker),
+        )
+
+
+def route(screenings: list[NeedScreened], *, table: RoutingTable) -> Produced[RoutedCase]:
+    """Every routed case of a batch and the record that carries each; pure apart from the clock."""
+    now = datetime.now(UTC)
+    cases = [case for screened in screenings for case in decide_routes(screened, table, now=now)]
+    return Produced(
+        results=cases,
+        messages=[
+            OutgoingMessage(topic=topic_of(case), key=str(case.need_id).encode(), value=case.model_dump_json().encode())
+            for case in cases
+        ],
+    )

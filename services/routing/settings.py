@@ -1,0 +1,12 @@
+"""Routing's settings, from the environment."""
+
+from pydantic import Field
+
+from shared.settings import InfrastructureSettings
+
+
+class RoutingSettings(InfrastructureSettings):
+    """Routing's consumer group, and how soon a change to the routing table takes effect."""
+
+    routing_group_id: str = "routing"
+    routing_table_refresh_s: float = Field(default=5.0, gt=0)

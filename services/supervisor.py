@@ -1,0 +1,144 @@
+"""``needs-router up``: the whole pipeline on one machine, with embedded defaults if needed."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.database import migrate
+from shared.embedded import start_kafka, start_postgres, wait_for_port
+from shared.kafka import all_topics, create_topics
+from shared.settings import InfrastructureSettings
+
+SERVICES = ("intake", "screening", "routing")
+STOP_GRACE_S = 10.0
+RESTART_BACKOFF_CAP_S = 30.0
+
+
+@dataclass
+class ServiceProcess:
+    """One service process the supervisor keeps alive."""
+
+    name: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start_at: float = 0.0
+    started_at: float = field(default=0.0)
+
+    def start(self) -> None:
+        """Start (or restart) the process."""
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", self.name], env=self.env
+        )
+        self.started_at = time.monotonic()
+
+    def check(self, now: float) -> None:
+        """Restart the process if it died, backing off when it keeps dying."""
+        if self.process is None or self.process.poll() is None:
+            return
+        if self.next_start_at == 0.0:
+            quick_death = now - self.started_at < 30
+            self.restarts = self.restarts + 1 if quick_death else 1
+            delay = min(RESTART_BACKOFF_CAP_S, 0.5 * 2 ** (self.restarts - 1))
+            print(f"needs-router: {self.name} exited with {self.process.returncode}; "
+                  f"restarting in {delay:.1f}s", file=sys.stderr, flush=True)  # fmt: skip
+            self.next_start_at = now + delay
+        elif now >= self.next_start_at:
+            self.next_start_at = 0.0
+            self.start()
+
+    def terminate(self) -> None:
+        """Ask the process to drain and stop."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait_or_kill(self, deadline: float) -> None:
+        """Wait until the deadline for the process to exit, then kill it."""
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _wait_until_ready(url: str, processes: list[ServiceProcess], *, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(p.process is not None and p.process.poll() is not None for p in processes):
+            return False
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
+            if response.status == 200:
+                return True
+        time.sleep(0.2)
+    return False
+
+
+async def prepare_infrastructure(settings: InfrastructureSettings) -> None:
+    """Apply migrations and create every topic the pipeline uses."""
+    await migrate(settings.database_url)
+    await create_topics(settings.kafka_bootstrap_servers, all_topics(settings))
+
+
+def up(*, port: int, replicas: int) -> int:
+    """Run every service until SIGINT/SIGTERM; start embedded Kafka/PostgreSQL if not configured."""
+    stop_requested = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    env = dict(os.environ)
+    with contextlib.ExitStack() as cleanup:
+        if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
+            kafka = start_kafka()
+            cleanup.callback(kafka.stop)
+            env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap_servers
+        if not env.get("DATABASE_URL"):
+            data_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="needs-router-")))
+            postgres = start_postgres(data_dir / "pgdata")
+            cleanup.callback(postgres.stop)
+            env["DATABASE_URL"] = postgres.database_url
+        settings = InfrastructureSettings(
+            kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], database_url=env["DATABASE_URL"]
+        )
+        asyncio.run(prepare_infrastructure(settings))
+        print(f"KAFKA_BOOTSTRAP_SERVERS={env['KAFKA_BOOTSTRAP_SERVERS']}", flush=True)
+        print(f"DATABASE_URL={env['DATABASE_URL']}", flush=True)
+
+        env["INTAKE_PORT"] = str(port)
+        processes = [ServiceProcess("intake", env)] + [
+            ServiceProcess(name, env) for name in ("screening", "routing") for _ in range(replicas)
+        ]
+        for process in processes:
+            process.start()
+        intake_url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_port(port, timeout_s=60)
+            if not _wait_until_ready(f"{intake_url}/readyz", processes, timeout_s=60):
+                print("needs-router: intake did not become ready", file=sys.stderr, flush=True)
+            else:
+                print(f"INTAKE_URL={intake_url}", flush=True)
+            while not stop_requested:
+                now = time.monotonic()
+                for process in processes:
+                    process.check(now)
+                time.sleep(0.2)
+        finally:
+            for process in processes:
+                process.terminate()
+            deadline = time.monotonic() + STOP_GRACE_S
+            for process in processes:
+                process.wait_or_kill(deadline)
+    return 0

@@ -1,0 +1,1 @@
+"""What crosses a service boundary: event contracts, topic names, settings and shared adapters."""

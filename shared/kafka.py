@@ -1,0 +1,107 @@
+"""The Kafka broker every service uses, tuned once, and the topics it needs."""
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+from faststream.kafka import KafkaBroker
+from faststream.message import StreamMessage
+
+from shared.contracts.need_types import Agency
+from shared.settings import InfrastructureSettings
+from shared.topics import PIPELINE_TOPICS, agency_topic
+
+log = logging.getLogger(__name__)
+
+_TOPIC_ALREADY_EXISTS = 36
+AGENCY_TOPIC_PARTITIONS = 3
+
+
+def create_broker(settings: InfrastructureSettings, *, client_id: str) -> KafkaBroker:
+    """A broker whose producer waits for all replicas and batches generously."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        linger_ms=settings.producer_linger_ms,
+        max_batch_size=settings.producer_max_batch_bytes,
+        # Idempotence would be right on Apache Kafka, but the embedded broker rejects
+        # InitProducerId; duplicates are handled downstream by deterministic event ids.
+        enable_idempotence=False,
+        logger=logging.getLogger(f"needs_router.{client_id}.broker"),
+    )
+
+
+async def keep_raw_bytes(message: StreamMessage[object]) -> object:
+    """Decoder that leaves bodies as bytes: handlers validate each record themselves."""
+    return message.body
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One record to publish: topic, key and the already-serialised value."""
+
+    topic: str
+    key: bytes
+    value: bytes
+
+
+async def publish_all(broker: KafkaBroker, messages: Sequence[OutgoingMessage]) -> None:
+    """Send every record without waiting for each, then wait until all are acknowledged."""
+    futures = [
+        await broker.publish(
+            message.value,
+            topic=message.topic,
+            key=message.key,
+            headers={"content-type": "application/json"},
+            no_confirm=True,
+        )
+        for message in messages
+    ]
+    await asyncio.gather(*futures)
+
+
+def province_codes() -> list[str]:
+    """The official codes of Thailand's 77 provinces."""
+    import geothai
+
+    return [province.code for province in geothai.provinces()]
+
+
+def all_topics(settings: InfrastructureSettings) -> list[NewTopic]:
+    """The pipeline topics and one queue per agency and province."""
+    topics = [NewTopic(name, settings.topic_partitions, 1) for name in PIPELINE_TOPICS]
+    topics += [
+        NewTopic(agency_topic(agency, province), AGENCY_TOPIC_PARTITIONS, 1)
+        for agency in Agency
+        for province in province_codes()
+    ]
+    return topics
+
+
+async def create_topics(bootstrap_servers: str, topics: Iterable[NewTopic]) -> int:
+    """Create the topics that do not exist yet; return how many were created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="needs-router-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [topic for topic in topics if topic.name not in existing]
+        created = 0
+        for start in range(0, len(missing), 100):
+            response = await admin.create_topics(missing[start : start + 100])
+            for name, code, message in _topic_errors(response):
+                if code == 0:
+                    created += 1
+                elif code != _TOPIC_ALREADY_EXISTS:
+                    raise KafkaError(f"could not create topic {name}: {message} (error {code})")
+        return created
+    finally:
+        await admin.close()
+
+
+def _topic_errors(response: object) -> list[tuple[str, int, str | None]]:
+    return [(entry[0], entry[1], entry[2] if len(entry) > 2 else None)
+            for entry in getattr(response, "topic_errors", [])]

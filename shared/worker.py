@@ -1,0 +1,81 @@
+"""What the consuming services share: subscriber options and the app around them."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import uvloop
+from faststream import AckPolicy, ContextRepo, FastStream
+from faststream.kafka import KafkaBroker, KafkaRouter
+
+from shared.database import create_pool, migrate
+from shared.kafka import create_broker, keep_raw_bytes
+from shared.logs import configure_logging
+from shared.settings import InfrastructureSettings
+
+log = logging.getLogger(__name__)
+
+
+def batch_subscriber_options(settings: InfrastructureSettings, *, group_id: str) -> dict[str, Any]:
+    """Options for a batch subscriber that commits only after its handler returned.
+
+    NACK_ON_ERROR, not FastStream's ACK_FIRST default: an offset is committed after the
+    batch's output is published and recorded (at-least-once), and an unexpected error
+    rewinds the batch instead of skipping it. Bodies stay bytes: one invalid record must
+    become a dead letter, not take the batch down with it.
+    """
+    return {
+        "group_id": group_id,
+        "batch": True,
+        "max_records": settings.consumer_max_records,
+        "batch_timeout_ms": 20,
+        "fetch_max_wait_ms": settings.fetch_max_wait_ms,
+        "auto_offset_reset": "earliest",
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+        "decoder": keep_raw_bytes,
+    }
+
+
+async def pause_before_rewind(error: BaseException, *, consumer: str) -> None:
+    """Log an unexpected failure and wait a moment, so a rewound batch does not spin."""
+    log.error("%s: batch failed and will be read again: %r", consumer, error, exc_info=error)
+    await asyncio.sleep(1.0)
+
+
+ServiceFactory = Callable[[asyncpg.Pool, KafkaBroker], Awaitable[object]]
+
+
+def create_worker_app(
+    settings: InfrastructureSettings,
+    *,
+    name: str,
+    router: KafkaRouter,
+    build_service: ServiceFactory,
+) -> FastStream:
+    """A consuming service: its broker, router, pool and domain service, made in lifespan.
+
+    The service object is put in FastStream's context under ``name`` for the handlers.
+    """
+    broker = create_broker(settings, client_id=name)
+    broker.include_router(router)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(context: ContextRepo) -> AsyncIterator[None]:
+        await migrate(settings.database_url)
+        pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
+        context.set_global(name, await build_service(pool, broker))
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    return FastStream(broker, lifespan=lifespan, logger=logging.getLogger(f"needs_router.{name}"))
+
+
+def run_worker(app: FastStream, *, name: str) -> None:
+    """Run a consuming service until SIGINT or SIGTERM, then drain and exit."""
+    configure_logging(name)
+    uvloop.run(app.run())

@@ -1,0 +1,18 @@
+"""Waiting for something asynchronous to become true, in tests, with a bound."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], *, timeout_s: float = 20.0) -> T:
+    """Call ``probe`` until ``done`` holds for its result or time runs out; return the last result."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = await probe()
+        if done(result) or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(0.05)
