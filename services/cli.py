@@ -30,7 +30,7 @@ def _up(args: argparse.Namespace) -> int:
 def _migrate(_: argparse.Namespace) -> int:
     from shared.database import migrate
 
-    applied = asyncio.run(migrate(InfrastructureSettings().require().database_url))
+    applied = asyncio.run(migrate(InfrastructureSettings().require(kafka=False).database_url))
     print(f"applied: {', '.join(applied) or 'nothing (up to date)'}")
     return 0
 
@@ -38,18 +38,22 @@ def _migrate(_: argparse.Namespace) -> int:
 def _create_topics(_: argparse.Namespace) -> int:
     from shared.kafka import all_topics, create_topics
 
-    settings = InfrastructureSettings().require()
+    settings = InfrastructureSettings().require(database=False)
     created = asyncio.run(create_topics(settings.kafka_bootstrap_servers, all_topics(settings)))
     print(f"created {created} topics")
     return 0
 
 
 def _routes(args: argparse.Namespace) -> int:
-    from services.routing.admin import list_routes, set_route
+    from services.routing.admin import UnknownRouteKey, list_routes, set_route
 
-    database_url = InfrastructureSettings().require().database_url
+    database_url = InfrastructureSettings().require(kafka=False).database_url
     if args.routes_command == "set":
-        asyncio.run(set_route(database_url, key=args.key, agency=args.agency))
+        try:
+            asyncio.run(set_route(database_url, key=args.key, agency=args.agency))
+        except UnknownRouteKey as unknown:
+            print(f"needs-router: {unknown}", file=sys.stderr)
+            return 2
     for key, agency in asyncio.run(list_routes(database_url)):
         print(f"{key:<18} {agency}")
     return 0

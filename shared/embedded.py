@@ -107,7 +107,10 @@ class EmbeddedPostgres:
 def start_postgres(data_dir: Path) -> EmbeddedPostgres:
     """Start (or reuse) the PostgreSQL server whose data lives in ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))  # pgserver wants one
+    if "XDG_RUNTIME_DIR" not in os.environ:  # pgserver asks for one, private to this user
+        runtime_dir = data_dir.parent / "runtime"
+        runtime_dir.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
     from pgserver import get_server  # type: ignore[attr-defined]  # not re-exported for typing
 
     return EmbeddedPostgres(server=get_server(data_dir, cleanup_mode="stop"))

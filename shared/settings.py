@@ -26,19 +26,19 @@ class InfrastructureSettings(BaseSettings):
     consumer_max_records: int = Field(default=500, ge=1)
     database_pool_size: int = Field(default=10, ge=1)
 
-    def require(self) -> Self:
-        """Fail with a readable message when the broker or the database is not configured."""
+    def require(self, *, kafka: bool = True, database: bool = True) -> Self:
+        """Fail with a readable message when the broker or the database is needed but not configured."""
         missing = [
             name
-            for name, value in (
-                ("KAFKA_BOOTSTRAP_SERVERS", self.kafka_bootstrap_servers),
-                ("DATABASE_URL", self.database_url),
+            for name, needed, value in (
+                ("KAFKA_BOOTSTRAP_SERVERS", kafka, self.kafka_bootstrap_servers),
+                ("DATABASE_URL", database, self.database_url),
             )
-            if not value
+            if needed and not value
         ]
         if missing:
             raise MissingInfrastructure(
-                f"{' and '.join(missing)} not set: point them at Kafka and PostgreSQL, "
+                f"{' and '.join(missing)} not set: point it at Kafka / PostgreSQL, "
                 "or run `needs-router up`, which starts embedded ones"
             )
         return self
