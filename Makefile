@@ -20,6 +20,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check services shared tests
+	$(BIN)/ruff format --check services shared tests
 	$(BIN)/mypy
 	$(BIN)/needs-router schemas --check
 

@@ -35,9 +35,7 @@ class ServiceProcess:
 
     def start(self) -> None:
         """Start (or restart) the process."""
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", self.name], env=self.env
-        )
+        self.process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", self.name], env=self.env)
         self.started_at = time.monotonic()
 
     def check(self, now: float) -> None:

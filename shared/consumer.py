@@ -80,9 +80,7 @@ async def consume_batch(
     if outgoing:
         await retry_transient(lambda: publish(outgoing), what=f"{consumer}: publish")
     if produced.results or parsed.dead_letters:
-        await retry_transient(
-            lambda: store.record(produced.results, parsed.dead_letters), what=f"{consumer}: record"
-        )
+        await retry_transient(lambda: store.record(produced.results, parsed.dead_letters), what=f"{consumer}: record")
     return BatchReport(
         processed=len(fresh),
         duplicates=len(records) - len(fresh) - len(parsed.dead_letters),

@@ -50,9 +50,7 @@ async def migrate(database_url: str) -> list[str]:
                 continue
             async with connection.transaction():
                 await connection.execute(sql)
-                await connection.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name
-                )
+                await connection.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name)
             log.info("applied migration %s", name)
             applied.append(name)
         return applied

@@ -77,9 +77,7 @@ def parse_records(records: Iterable[RawRecord], model: type[E], *, consumer: str
         try:
             event = model.model_validate_json(record.value)
         except ValidationError as error:
-            batch.dead_letters.append(
-                dead_letter(record, error=_reason(record.value, error), consumer=consumer)
-            )
+            batch.dead_letters.append(dead_letter(record, error=_reason(record.value, error), consumer=consumer))
             continue
         if event.event_id not in seen:
             seen.add(event.event_id)

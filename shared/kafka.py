@@ -103,5 +103,6 @@ async def create_topics(bootstrap_servers: str, topics: Iterable[NewTopic]) -> i
 
 
 def _topic_errors(response: object) -> list[tuple[str, int, str | None]]:
-    return [(entry[0], entry[1], entry[2] if len(entry) > 2 else None)
-            for entry in getattr(response, "topic_errors", [])]
+    return [
+        (entry[0], entry[1], entry[2] if len(entry) > 2 else None) for entry in getattr(response, "topic_errors", [])
+    ]

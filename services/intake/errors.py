@@ -69,9 +69,7 @@ class BodySizeLimit:
             await self._too_large(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(
-            413, [{"field": "body", "problem": f"request body is larger than {self._max_bytes} bytes"}]
-        )
+        response = problem(413, [{"field": "body", "problem": f"request body is larger than {self._max_bytes} bytes"}])
         await response(scope, receive, send)
 
 

@@ -125,9 +125,7 @@ class OutboxRecord:
     payload: bytes
 
 
-async def take_outbox(
-    connection: Connection, *, limit: int
-) -> list[OutboxRecord]:
+async def take_outbox(connection: Connection, *, limit: int) -> list[OutboxRecord]:
     """Lock the oldest unpublished records; other relays skip them (call inside a transaction)."""
     rows: list[Any] = await connection.fetch(
         "SELECT id, topic, key, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
@@ -139,4 +137,3 @@ async def take_outbox(
 async def forget_outbox(connection: Connection, ids: list[int]) -> None:
     """Drop records that the broker acknowledged."""
     await connection.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", ids)
-

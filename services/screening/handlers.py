@@ -21,9 +21,7 @@ def create_router(settings: ScreeningSettings) -> KafkaRouter:
         title="screening: needs.submitted.v1",
         **batch_subscriber_options(settings, group_id=settings.screening_group_id),
     )
-    async def screen_submitted_needs(
-        message: KafkaMessage, screener: Annotated[Screener, Context(CONSUMER)]
-    ) -> None:
+    async def screen_submitted_needs(message: KafkaMessage, screener: Annotated[Screener, Context(CONSUMER)]) -> None:
         try:
             await screener.handle(message.raw_message)
         except Exception as error:

@@ -50,7 +50,9 @@ def pipeline() -> Iterator[RunningPipeline]:
         printed[name] = value
     try:
         assert {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "INTAKE_URL"} <= set(printed), printed
-        yield RunningPipeline(process, printed["KAFKA_BOOTSTRAP_SERVERS"], printed["DATABASE_URL"], printed["INTAKE_URL"])
+        yield RunningPipeline(
+            process, printed["KAFKA_BOOTSTRAP_SERVERS"], printed["DATABASE_URL"], printed["INTAKE_URL"]
+        )
     finally:
         if process.poll() is None:
             process.kill()
@@ -101,7 +103,7 @@ def test_an_unpaid_wage_in_sisaket_lands_on_agency_dlpw_33(pipeline: RunningPipe
     )  # fmt: skip
     [case] = read_with_librdkafka(pipeline.kafka, ["agency.dlpw.33"], wanted={need_id})
     assert case["_key"] == need_id
-    assert case["agency"] == "dlpw" and case["province_code"] == "33" and case["subdistrict_code"] == "330101"
+    assert (case["agency"], case["province_code"], case["subdistrict_code"]) == ("dlpw", "33", "330101")
     assert "unfair_labour" in case["types"]
     assert case["description"] == "นายจ้างค้างจ่ายค่าจ้าง 2 เดือน"
     assert case["contact"]["name"] == "สมหญิง ใจงาม"

@@ -51,7 +51,9 @@ async def test_a_redelivered_batch_routes_nothing_new(
     assert (first.processed, first.dead_letters) == (1, 1)
     assert (again.processed, again.duplicates) == (0, 1)
     need_id = str(result.need.need_id)
-    rows = await pool.fetch("SELECT agency, topic FROM routed_cases WHERE need_id = $1 ORDER BY agency", result.need.need_id)
+    rows = await pool.fetch(
+        "SELECT agency, topic FROM routed_cases WHERE need_id = $1 ORDER BY agency", result.need.need_id
+    )
     assert [(row["agency"], row["topic"]) for row in rows] == [("dlpw", "agency.dlpw.33"), ("doe", "agency.doe.33")]
     cases = await read_matching(
         settings.kafka_bootstrap_servers, ["agency.dlpw.33", "agency.doe.33"],
@@ -75,7 +77,10 @@ async def test_screening_publishes_its_result_and_dead_letters_what_it_cannot_re
 
     assert (report.processed, report.dead_letters) == (1, 1)
     [(_, _, value)] = await read_matching(
-        settings.kafka_bootstrap_servers, [NEEDS_SCREENED], wanted=lambda key, _: key == str(need.need_id).encode(), count=1
+        settings.kafka_bootstrap_servers,
+        [NEEDS_SCREENED],
+        wanted=lambda key, _: key == str(need.need_id).encode(),
+        count=1,
     )
     event = json.loads(value)
     assert "jobs" in [assessment["type"] for assessment in event["types"]]

@@ -14,9 +14,7 @@ from shared.contracts.export import export_schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_ENV = {
-    name.upper()
-    for settings in (IntakeSettings, ScreeningSettings, RoutingSettings)
-    for name in settings.model_fields
+    name.upper() for settings in (IntakeSettings, ScreeningSettings, RoutingSettings) for name in settings.model_fields
 }
 
 

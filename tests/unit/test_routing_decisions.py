@@ -38,9 +38,7 @@ def test_a_need_with_no_type_goes_to_manual_screening_at_the_labour_office() -> 
 
 
 def test_several_types_make_one_case_per_agency() -> None:
-    cases = decide_routes(
-        screened(NeedType.MIGRANT_LABOUR, NeedType.UNFAIR_LABOUR, NeedType.JOBS), TABLE, now=NOW
-    )
+    cases = decide_routes(screened(NeedType.MIGRANT_LABOUR, NeedType.UNFAIR_LABOUR, NeedType.JOBS), TABLE, now=NOW)
     by_agency = {case.agency: set(case.types) for case in cases}
     assert by_agency == {
         Agency.DOE: {NeedType.MIGRANT_LABOUR, NeedType.JOBS},

@@ -69,9 +69,7 @@ def _not_blank(text: str) -> str:
 _SUBMITTED_NAMESPACE = uuid.UUID("0d5b2f0e-55a3-4c52-8d1e-7f0b8e1f4c21")
 
 
-def accept(
-    submission: NeedSubmission, *, location: Location, need_id: uuid.UUID, now: datetime
-) -> NeedSubmitted:
+def accept(submission: NeedSubmission, *, location: Location, need_id: uuid.UUID, now: datetime) -> NeedSubmitted:
     """The event for an accepted need; its id follows from the need id, so re-publishing is safe."""
     return NeedSubmitted(
         event_id=uuid.uuid5(_SUBMITTED_NAMESPACE, str(need_id)),
