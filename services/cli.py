@@ -4,8 +4,11 @@ import argparse
 import asyncio
 import json
 import sys
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import asyncpg
 
 from shared.settings import InfrastructureSettings, MissingInfrastructure
 
@@ -59,6 +62,30 @@ def _routes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dlq(args: argparse.Namespace) -> int:
+    from shared.dead_letter_replay import replay_dead_letters
+    from shared.dead_letter_store import StoredDeadLetter, list_dead_letters
+
+    settings = InfrastructureSettings().require(kafka=args.dlq_command == "replay")
+    if args.dlq_command == "replay":
+        replayed = asyncio.run(replay_dead_letters(settings, args.id or None))
+        print(f"replayed {len(replayed)} dead letters")
+        for event_id in replayed:
+            print(event_id)
+        return 0
+
+    async def newest() -> list[StoredDeadLetter]:
+        connection = await asyncpg.connect(settings.database_url)
+        try:
+            return await list_dead_letters(connection, limit=args.limit, include_replayed=args.all)
+        finally:
+            await connection.close()
+
+    for letter in asyncio.run(newest()):
+        print(json.dumps(letter.summary(), ensure_ascii=False))
+    return 0
+
+
 def _schemas(args: argparse.Namespace) -> int:
     from shared.contracts.export import export_schemas
 
@@ -103,6 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
     route_set.add_argument("key", help="a need type, or manual_screening")
     route_set.add_argument("agency", help="doe, dsd, sso, dlpw or mol")
     routes.set_defaults(run=_routes)
+
+    dlq = commands.add_parser("dlq", help="inspect and re-drive dead letters")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    dlq_list = dlq_commands.add_parser("list", help="print dead letters as JSON lines, newest first")
+    dlq_list.add_argument("--limit", type=int, default=50)
+    dlq_list.add_argument("--all", action="store_true", help="include dead letters already replayed")
+    dlq_replay = dlq_commands.add_parser("replay", help="send dead letters back to their source topics")
+    dlq_replay.add_argument(
+        "--id", type=uuid.UUID, action="append", help="a dead letter id (default: all not replayed)"
+    )
+    dlq.set_defaults(run=_dlq)
 
     schemas = commands.add_parser("schemas", help="write the contracts' JSON Schemas and AsyncAPI")
     schemas.add_argument("--out", default=str(Path(__file__).parent.parent / "shared/contracts/schemas"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.database import migrate
-from shared.embedded import start_kafka, start_postgres, wait_for_port
+from shared.embedded import die_with_parent, start_kafka, start_postgres, wait_for_port
 from shared.kafka import all_topics, create_topics
 from shared.settings import InfrastructureSettings
 
@@ -35,7 +35,9 @@ class ServiceProcess:
 
     def start(self) -> None:
         """Start (or restart) the process."""
-        self.process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", self.name], env=self.env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", self.name], env=self.env, preexec_fn=die_with_parent
+        )
         self.started_at = time.monotonic()
 
     def check(self, now: float) -> None:

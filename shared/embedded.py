@@ -5,9 +5,12 @@ nothing across a restart). PostgreSQL: the server shipped in the ``pgserver`` wh
 """
 
 import contextlib
+import ctypes
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +19,20 @@ from typing import IO, Any
 
 class EmbeddedStartFailed(RuntimeError):
     """An embedded broker or database did not come up."""
+
+
+def die_with_parent() -> None:
+    """In a child process (as ``preexec_fn``): get SIGTERM when the parent dies, even by SIGKILL.
+
+    Without it a killed supervisor would leave brokers and services running with no owner.
+    Linux only; elsewhere a no-op.
+    """
+    if sys.platform == "linux":
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
@@ -77,6 +94,7 @@ def start_kafka(*, port: int | None = None, log_path: Path | None = None) -> Emb
         stdout=log or subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # a Ctrl-C in the terminal reaches us, and we stop it in order
+        preexec_fn=die_with_parent,
     )  # fmt: skip
     kafka = EmbeddedKafka(process=process, port=port, log=log)
     try:

@@ -14,6 +14,7 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from shared.database import create_pool, migrate
 from shared.kafka import create_broker, keep_raw_bytes
 from shared.logs import configure_logging
+from shared.retry import retry_transient
 from shared.settings import InfrastructureSettings
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,12 @@ def create_worker_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(context: ContextRepo) -> AsyncIterator[None]:
-        await migrate(settings.database_url)
-        pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
+        # Retry rather than exit: a service started before its database or broker waits for them.
+        await retry_transient(lambda: migrate(settings.database_url), what=f"{name}: migrate")
+        pool = await retry_transient(
+            lambda: create_pool(settings.database_url, max_size=settings.database_pool_size), what=f"{name}: database"
+        )
+        await retry_transient(broker.connect, what=f"{name}: broker")
         context.set_global(name, await build_service(pool, broker))
         try:
             yield

@@ -7,14 +7,17 @@ from collections.abc import AsyncIterator
 import uvicorn
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from prometheus_client import make_asgi_app
 
 from services.intake.api import IntakeResources, router
 from services.intake.errors import BodySizeLimit, validation_problem
 from services.intake.outbox_relay import OutboxRelay
+from services.intake.redrive import RedriveSettings, run_redrive
 from services.intake.settings import IntakeSettings
 from shared.database import create_pool, migrate
 from shared.kafka import create_broker
 from shared.logs import configure_logging
+from shared.retry import retry_transient
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:
@@ -22,19 +25,25 @@ def create_app(settings: IntakeSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await migrate(settings.database_url)
-        pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
+        await retry_transient(lambda: migrate(settings.database_url), what="intake: migrate")
+        pool = await retry_transient(
+            lambda: create_pool(settings.database_url, max_size=settings.database_pool_size), what="intake: database"
+        )
         broker = create_broker(settings, client_id="intake")
-        await broker.connect()
+        await retry_transient(broker.connect, what="intake: broker")
         relay = OutboxRelay(pool, broker)
-        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        redrive = RedriveSettings(after_s=settings.redrive_after_s, interval_s=settings.redrive_interval_s)
+        background = [
+            asyncio.create_task(relay.run(), name="outbox-relay"),
+            asyncio.create_task(run_redrive(pool, relay, redrive), name="re-drive"),
+        ]
         app.state.resources = IntakeResources(pool=pool, broker=broker, relay=relay)
         try:
             yield
         finally:
-            relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay_task
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await broker.stop()
             await pool.close()
 
@@ -45,6 +54,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
+    app.mount("/metrics", make_asgi_app())
     app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

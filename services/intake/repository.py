@@ -33,6 +33,7 @@ async def store_need(
 ) -> StoredNeed:
     """Store the need and its outbox record in one transaction (or find the earlier one)."""
     digest = submission.digest()
+    payload = event.model_dump_json().encode()
     person = submission.person
     async with pool.acquire() as connection, connection.transaction():
         inserted = await connection.fetchval(
@@ -40,8 +41,8 @@ async def store_need(
             INSERT INTO needs (need_id, volunteer_id, idempotency_key, request_digest,
                 subdistrict_code, district_code, province_code, description, person_name,
                 person_phone, person_national_id, consent_to_share, suggested_types,
-                occurred_at, submitted_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                occurred_at, submitted_at, event_payload)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
             ON CONFLICT (volunteer_id, idempotency_key) WHERE idempotency_key IS NOT NULL
             DO NOTHING
             RETURNING need_id
@@ -51,13 +52,13 @@ async def store_need(
             person.name if person else None, person.phone if person else None,
             person.national_id if person else None, event.consent_to_share,
             [str(need_type) for need_type in event.suggested_types],
-            event.occurred_at, event.submitted_at,
+            event.occurred_at, event.submitted_at, payload,
         )  # fmt: skip
         if inserted is None:
             return await _earlier_need(connection, event.volunteer_id, idempotency_key, digest)
         await connection.execute(
             "INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3)",
-            NEEDS_SUBMITTED, str(event.need_id).encode(), event.model_dump_json().encode(),
+            NEEDS_SUBMITTED, str(event.need_id).encode(), payload,
         )  # fmt: skip
     return StoredNeed(need_id=event.need_id, created=True)
 

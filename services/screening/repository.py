@@ -32,8 +32,8 @@ class ScreeningStore:
                 await connection.executemany(
                     """
                     INSERT INTO screenings (need_id, event_id, types, language, manual_reason,
-                        disagreement, classifier_version, screened_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                        disagreement, classifier_version, screened_at, event_payload)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                     ON CONFLICT (need_id) DO NOTHING
                     """,
                     [
@@ -41,7 +41,7 @@ class ScreeningStore:
                          json.dumps([item.model_dump(mode="json") for item in result.types], ensure_ascii=False),
                          result.language, result.manual_reason,
                          [str(need_type) for need_type in result.disagreement],
-                         result.classifier_version, result.screened_at)
+                         result.classifier_version, result.screened_at, result.model_dump_json().encode())
                         for result in results
                     ],
                 )  # fmt: skip

@@ -14,7 +14,11 @@ CREATE TABLE needs (
     consent_to_share   boolean     NOT NULL DEFAULT false,
     suggested_types    text[]      NOT NULL DEFAULT '{}',
     occurred_at        timestamptz,
-    submitted_at       timestamptz NOT NULL
+    submitted_at       timestamptz NOT NULL,
+    -- The needs.submitted.v1 event as first published (national ID masked), for re-drive.
+    event_payload      bytea       NOT NULL,
+    redriven_at        timestamptz,
+    redrive_count      integer     NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX needs_idempotency ON needs (volunteer_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
@@ -27,6 +31,7 @@ CREATE TABLE outbox (
     payload    bytea       NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX outbox_key ON outbox (key);
 
 CREATE TABLE screenings (
     need_id            uuid PRIMARY KEY,
@@ -36,7 +41,8 @@ CREATE TABLE screenings (
     manual_reason      text,
     disagreement       text[]      NOT NULL DEFAULT '{}',
     classifier_version text        NOT NULL,
-    screened_at        timestamptz NOT NULL
+    screened_at        timestamptz NOT NULL,
+    event_payload      bytea       NOT NULL
 );
 
 -- The routing table is data: operators change it at run time with `needs-router routes set`.
@@ -73,7 +79,9 @@ CREATE TABLE dead_letters (
     source_partition integer     NOT NULL,
     source_offset    bigint      NOT NULL,
     error            text        NOT NULL,
+    key              bytea,
     original         bytea       NOT NULL,
     failed_at        timestamptz NOT NULL,
+    replayed_at      timestamptz,
     UNIQUE (consumer, source_topic, source_partition, source_offset)
 );

@@ -55,8 +55,12 @@ def pipeline() -> Iterator[RunningPipeline]:
         )
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def read_with_librdkafka(
