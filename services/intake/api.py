@@ -37,7 +37,8 @@ class IntakeResources:
     relay: OutboxRelay
 
 
-def _resources(request: Request) -> IntakeResources:
+async def _resources(request: Request) -> IntakeResources:
+    # async on purpose: FastAPI runs a plain function dependency in a thread, a hop per request.
     resources: IntakeResources = request.app.state.resources
     return resources
 

@@ -21,9 +21,7 @@ from shared.topics import NEEDS_SCREENED, NEEDS_SUBMITTED
 
 log = logging.getLogger(__name__)
 
-REDRIVEN = Counter(
-    "needs_router_redriven", "Needs published again because they had not been routed in time", ["topic"]
-)
+REDRIVEN = Counter("needs_router_redriven", "Needs published again because they had not been routed in time", ["topic"])
 
 _STUCK_NEEDS = """
 SELECT n.need_id, n.event_payload, s.event_payload AS screened_payload
