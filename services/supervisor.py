@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.database import migrate
-from shared.embedded import die_with_parent, start_kafka, start_postgres, wait_for_port
+from shared.embedded import EmbeddedKafka, die_with_parent, start_kafka, start_postgres, wait_for_port
 from shared.kafka import all_topics, create_topics
 from shared.settings import InfrastructureSettings
 
@@ -71,6 +71,30 @@ class ServiceProcess:
             self.process.wait()
 
 
+@dataclass
+class EmbeddedBroker:
+    """The embedded broker, started again on the same port if it dies.
+
+    It keeps nothing in memory across a restart: the topics are created again, and what it
+    lost of needs not yet routed comes back through intake's re-drive.
+    """
+
+    kafka: EmbeddedKafka
+
+    def check(self, settings: InfrastructureSettings) -> None:
+        """Restart the broker if its process exited."""
+        if self.kafka.process.poll() is None:
+            return
+        print(f"needs-router: the embedded broker exited with {self.kafka.process.returncode}; restarting it "
+              "(it kept nothing: needs not yet routed will be re-driven)", file=sys.stderr, flush=True)  # fmt: skip
+        self.kafka = start_kafka(port=self.kafka.port)
+        asyncio.run(create_topics(settings.kafka_bootstrap_servers, all_topics(settings)))
+
+    def stop(self) -> None:
+        """Stop the broker."""
+        self.kafka.stop()
+
+
 def _wait_until_ready(url: str, processes: list[ServiceProcess], *, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -101,10 +125,11 @@ def up(*, port: int, replicas: int) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     env = dict(os.environ)
     with contextlib.ExitStack() as cleanup:
+        broker: EmbeddedBroker | None = None
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
-            kafka = start_kafka()
-            cleanup.callback(kafka.stop)
-            env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap_servers
+            broker = EmbeddedBroker(start_kafka())
+            cleanup.callback(broker.stop)
+            env["KAFKA_BOOTSTRAP_SERVERS"] = broker.kafka.bootstrap_servers
         if not env.get("DATABASE_URL"):
             data_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="needs-router-")))
             postgres = start_postgres(data_dir / "pgdata")
@@ -132,6 +157,8 @@ def up(*, port: int, replicas: int) -> int:
                 print(f"INTAKE_URL={intake_url}", flush=True)
             while not stop_requested:
                 now = time.monotonic()
+                if broker is not None:
+                    broker.check(settings)
                 for process in processes:
                     process.check(now)
                 time.sleep(0.2)

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.supervisor import prepare_infrastructure
+from services.supervisor import EmbeddedBroker, prepare_infrastructure
 from shared.contracts.need_types import Agency
 from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, start_kafka, start_postgres, wait_for_port
 from shared.settings import InfrastructureSettings
@@ -98,6 +98,22 @@ class Pipeline:
         finally:
             self.kafka.process.send_signal(signal.SIGCONT)
 
+    def restart_broker_after_crash(self) -> float:
+        """SIGKILL the broker, then start it again as ``needs-router up`` does; return when it came back."""
+        self.kafka.process.kill()
+        self.kafka.process.wait()
+        keeper = EmbeddedBroker(self.kafka)
+        keeper.check(self.settings)
+        self.kafka = keeper.kafka
+        return time.time()
+
+    @property
+    def settings(self) -> InfrastructureSettings:
+        """Where this pipeline's broker and database are."""
+        return InfrastructureSettings(
+            kafka_bootstrap_servers=self.kafka.bootstrap_servers, database_url=self.postgres.database_url
+        )
+
     @contextmanager
     def database_stopped(self) -> Iterator[None]:
         """Stop PostgreSQL and start it again on the same data."""
@@ -138,7 +154,10 @@ def own_pipeline() -> Iterator[Pipeline]:
             "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
             "DATABASE_URL": postgres.database_url,
             "INTAKE_PORT": str(port),
-            "REDRIVE_AFTER_S": "60",
+            # Short, so that needs a restarted broker lost come back within the test; a re-drive
+            # that races a slow consumer only adds duplicates with the same event ids.
+            "REDRIVE_AFTER_S": "20",
+            "REDRIVE_INTERVAL_S": "2",
         }
         pipeline = Pipeline(kafka, postgres, data_dir, env, f"http://127.0.0.1:{port}")
         try:

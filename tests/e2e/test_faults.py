@@ -9,10 +9,13 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
 
+import asyncpg
 import pytest
 
 from tests.e2e.harness import Pipeline, inject_poison, own_pipeline, read_delivered, submit_needs
+from tests.polling import eventually
 
 NEEDS_PER_SCENARIO = 2000
 OUTAGE_S = 10.0
@@ -98,3 +101,52 @@ async def test_nothing_accepted_is_lost(pipeline: Pipeline, fault: str) -> None:
     if fault == "PostgreSQL stopped 10 s":
         assert submitted.statuses[503] > 0, "intake must refuse with 503 while it cannot store"
         assert submitted.retry_after_seen
+
+
+async def test_a_crashed_embedded_broker_loses_its_data_and_re_drive_brings_back_what_was_not_routed(
+    pipeline: Pipeline,
+) -> None:
+    """The embedded broker keeps nothing in memory across a restart (Apache Kafka would keep it).
+
+    What it held is gone; intake's re-drive must still bring every accepted need to routed,
+    and every need routed after the restart must be on its agency topic.
+    """
+    load = asyncio.create_task(submit_needs(pipeline.intake_url, NEEDS_PER_SCENARIO))
+    await asyncio.sleep(1.5)
+    restarted_at = await asyncio.to_thread(pipeline.restart_broker_after_crash)
+    submitted = await load
+    accepted = set(submitted.need_ids)
+
+    async def routed_in_database() -> dict[str, datetime]:
+        connection = await asyncpg.connect(pipeline.postgres.database_url)
+        try:
+            rows = await connection.fetch(
+                "SELECT need_id::text AS need_id, min(routed_at) AS routed_at FROM routed_cases"
+                " WHERE need_id = ANY($1::uuid[]) GROUP BY need_id",
+                list(accepted),
+            )
+        finally:
+            await connection.close()
+        return {row["need_id"]: row["routed_at"] for row in rows}
+
+    routed = await eventually(routed_in_database, lambda found: set(found) == accepted, timeout_s=180)
+    redriven = await _redriven_count(pipeline)
+    after_restart = {need_id for need_id, at in routed.items() if at.timestamp() > restarted_at + 1}
+    delivered = await read_delivered(pipeline.kafka.bootstrap_servers, after_restart, "-", 0, timeout_s=120)
+    print(
+        f"\n[embedded broker crashed and restarted] accepted={len(accepted)} routed={len(routed)} "
+        f"re-driven={redriven} routed_after_restart={len(after_restart)} "
+        f"on_topics_after_restart={len(delivered.routed_need_ids)} duplicates={delivered.duplicates}"
+    )
+    assert set(routed) == accepted
+    assert after_restart <= delivered.routed_need_ids
+    assert all(len(event_ids) == 1 for event_ids in delivered.event_ids.values())
+
+
+async def _redriven_count(pipeline: Pipeline) -> int:
+    connection = await asyncpg.connect(pipeline.postgres.database_url)
+    try:
+        count: int = await connection.fetchval("SELECT count(*) FROM needs WHERE redrive_count > 0")
+    finally:
+        await connection.close()
+    return count
