@@ -86,6 +86,46 @@ def _dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys(args: argparse.Namespace) -> int:
+    from services.intake.access.admin import create_api_key, revoke_api_key
+    from services.intake.access.api_keys import InvalidKeyScope
+    from services.intake.personal_data import generate_key
+
+    if args.keys_command == "personal-data-key":
+        print(f"PERSONAL_DATA_KEY={generate_key()}")
+        return 0
+    database_url = InfrastructureSettings().require(kafka=False).database_url
+    if args.keys_command == "revoke":
+        if not asyncio.run(revoke_api_key(database_url, args.key_id)):
+            print(f"needs-router: no active key {args.key_id}", file=sys.stderr)
+            return 1
+        print(f"revoked {args.key_id}")
+        return 0
+    try:
+        key = asyncio.run(
+            create_api_key(
+                database_url, role=args.role, owner=args.owner, agency=args.agency,
+                provinces=args.province or [], valid_days=args.valid_days,
+            )
+        )  # fmt: skip
+    except InvalidKeyScope as invalid:
+        print(f"needs-router: {invalid}", file=sys.stderr)
+        return 2
+    print(f"KEY_ID={key.key_id}")
+    print("# shown once: only its hash is stored")
+    print(f"API_KEY={key.token}")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from services.intake.access.admin import audit_trail
+
+    database_url = InfrastructureSettings().require(kafka=False).database_url
+    for entry in asyncio.run(audit_trail(database_url, args.need)):
+        print(json.dumps(entry, ensure_ascii=False))
+    return 0
+
+
 def _schemas(args: argparse.Namespace) -> int:
     from shared.contracts.export import export_schemas
 
@@ -103,6 +143,22 @@ def _eval(args: argparse.Namespace) -> int:
     result = evaluate(Classifier.load(), load_labelled_jsonl(Path(args.path)))
     print(format_table(result))
     print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from services.benchmark.errors import BenchmarkFailed
+    from services.benchmark.report import format_table
+    from services.benchmark.run import BenchOptions, run_benchmark
+
+    options = BenchOptions.choose(messages=args.messages, smoke=args.smoke, replicas=args.replicas)
+    try:
+        result = run_benchmark(options, progress=lambda line: print(f"bench: {line}", file=sys.stderr, flush=True))
+    except BenchmarkFailed as failure:
+        print(f"needs-router bench: {failure}", file=sys.stderr)
+        return 1
+    print(format_table(result))
+    print(json.dumps(result.as_json()), flush=True)
     return 0
 
 
@@ -142,10 +198,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dlq.set_defaults(run=_dlq)
 
+    keys = commands.add_parser("keys", help="API keys for volunteer apps, agencies and admins")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    key_create = key_commands.add_parser("create", help="create a key; its last output line is API_KEY=<key>")
+    key_create.add_argument("--role", required=True, choices=["volunteer_app", "agency", "admin"])
+    key_create.add_argument("--agency", choices=["doe", "dsd", "sso", "dlpw", "mol"], help="for agency keys")
+    key_create.add_argument("--province", action="append", help="a province code the agency key serves; repeat")
+    key_create.add_argument("--owner", help="the app or office the key belongs to (default: the key id)")
+    key_create.add_argument("--valid-days", type=float, default=365.0, help="days until it expires (default 365)")
+    key_revoke = key_commands.add_parser("revoke", help="revoke a key by its id")
+    key_revoke.add_argument("key_id")
+    key_commands.add_parser("personal-data-key", help="print a new PERSONAL_DATA_KEY")
+    keys.set_defaults(run=_keys)
+
+    audit = commands.add_parser("audit", help="who read, changed, revealed or erased a need, and when")
+    audit.add_argument("--need", type=uuid.UUID, required=True, help="the need id")
+    audit.set_defaults(run=_audit)
+
     schemas = commands.add_parser("schemas", help="write the contracts' JSON Schemas and AsyncAPI")
     schemas.add_argument("--out", default=str(Path(__file__).parent.parent / "shared/contracts/schemas"))
     schemas.add_argument("--check", action="store_true", help="fail if the files are out of date")
     schemas.set_defaults(run=_schemas)
+
+    bench = commands.add_parser("bench", help="measure throughput, latency and memory (starts its own infra)")
+    bench.add_argument("--messages", type=int, help="needs per throughput phase (default 20,000; smoke 300)")
+    bench.add_argument("--smoke", action="store_true", help="tiny and quick: every number, none meaningful")
+    bench.add_argument("--replicas", type=int, choices=[1, 2], help="also time 2 replicas (default: 2, smoke: 1)")
+    bench.set_defaults(run=_bench)
 
     evaluation = commands.add_parser("eval", help="score the classifier on labelled JSONL")
     evaluation.add_argument("path")

@@ -12,12 +12,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.intake.personal_data import generate_key
 from shared.database import migrate
 from shared.embedded import EmbeddedKafka, die_with_parent, start_kafka, start_postgres, wait_for_port
 from shared.kafka import all_topics, create_topics
 from shared.settings import InfrastructureSettings
 
-SERVICES = ("intake", "screening", "routing")
 STOP_GRACE_S = 10.0
 RESTART_BACKOFF_CAP_S = 30.0
 
@@ -135,6 +135,12 @@ def up(*, port: int, replicas: int) -> int:
             postgres = start_postgres(data_dir / "pgdata")
             cleanup.callback(postgres.stop)
             env["DATABASE_URL"] = postgres.database_url
+            # The embedded database lives as long as this run, so a key for this run is enough.
+            env.setdefault("PERSONAL_DATA_KEY", generate_key())
+        if not env.get("PERSONAL_DATA_KEY"):
+            print("needs-router: PERSONAL_DATA_KEY is not set; national IDs in DATABASE_URL are encrypted with it. "
+                  "Make one with `needs-router keys personal-data-key` and keep it safe.", file=sys.stderr)  # fmt: skip
+            return 2
         settings = InfrastructureSettings(
             kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], database_url=env["DATABASE_URL"]
         )
@@ -155,6 +161,8 @@ def up(*, port: int, replicas: int) -> int:
                 print("needs-router: intake did not become ready", file=sys.stderr, flush=True)
             else:
                 print(f"INTAKE_URL={intake_url}", flush=True)
+                first_key = f"DATABASE_URL='{env['DATABASE_URL']}' needs-router keys create --role admin"
+                print(f"# every call needs an API key; create the first admin key with:\n#   {first_key}", flush=True)
             while not stop_requested:
                 now = time.monotonic()
                 if broker is not None:

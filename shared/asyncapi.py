@@ -5,10 +5,12 @@ from functools import cache
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from shared.contracts.events import DeadLetter, NeedScreened, NeedSubmitted, RoutedCase
+from shared.contracts.events import DeadLetter, NeedScreened, NeedSubmitted, PersonalDataErased, RoutedCase
 from shared.topics import NEEDS_DEAD_LETTERS, NEEDS_SCREENED, NEEDS_SUBMITTED
 
 AGENCY_TOPIC_TEMPLATE = "agency.{agency}.{province_code}"
+# The same topics; FastStream documents one message per publisher, so a second name is needed.
+AGENCY_ERASURE_TOPIC_TEMPLATE = "agency.{agency}.{province_code} (erasure)"
 
 
 def _catalogue() -> KafkaBroker:
@@ -25,9 +27,16 @@ def _catalogue() -> KafkaBroker:
     broker.publisher(
         AGENCY_TOPIC_TEMPLATE, schema=RoutedCase, title="agency.<agency>.<province_code>",
         description=(
-            "Routing publishes one case per target agency to that agency's provincial queue, "
+            "Routing publishes one case (event_type case.routed) per target agency to that agency's provincial queue, "
             "e.g. agency.dlpw.33; a national office subscribes to the pattern agency.<agency>.*. "
             "event_id is the same for the same need and agency."
+        ),
+    )  # fmt: skip
+    broker.publisher(
+        AGENCY_ERASURE_TOPIC_TEMPLATE, schema=PersonalDataErased, title="agency.<agency>.<province_code> erasure",
+        description=(
+            "Intake publishes, on the same agency topics, that a need's personal data was erased "
+            "(event_type personal_data.erased): agencies purge their copies."
         ),
     )  # fmt: skip
     broker.publisher(

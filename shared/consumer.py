@@ -61,7 +61,7 @@ async def consume_batch(
     model: type[In],
     consumer: str,
     store: ResultStore[In, Out],
-    produce: Callable[[list[In]], Produced[Out]],
+    produce: Callable[[list[In]], Awaitable[Produced[Out]]],
     publish: Publish,
 ) -> BatchReport:
     """Process one batch; return only when its output is published and recorded."""
@@ -75,7 +75,7 @@ async def consume_batch(
         else set()
     )
     fresh = [event for event in parsed.events if event.event_id not in done]
-    produced = produce(fresh)
+    produced = await produce(fresh) if fresh else Produced(results=[], messages=[])
     outgoing = produced.messages + dead_letter_messages(parsed.dead_letters)
     if outgoing:
         await retry_transient(lambda: publish(outgoing), what=f"{consumer}: publish")

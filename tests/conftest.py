@@ -2,12 +2,19 @@
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
+from pydantic import SecretStr
 
+from services.intake.access.api_keys import Role
+from services.intake.access.store import create_key
+from services.intake.personal_data import generate_key
+from services.intake.settings import IntakeSettings
 from services.supervisor import prepare_infrastructure
+from shared.contracts.need_types import Agency
 from shared.settings import InfrastructureSettings
 from tests.infrastructure import Infrastructure, provide
 
@@ -53,3 +60,38 @@ async def pool(settings: InfrastructureSettings) -> AsyncIterator[asyncpg.Pool]:
 def unique() -> str:
     """A suffix no other test uses, for consumer groups and ids."""
     return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="session")
+def intake_settings(settings: InfrastructureSettings) -> IntakeSettings:
+    """Intake's settings on the session's infrastructure, with a personal-data key of its own."""
+    return IntakeSettings(**settings.model_dump(), personal_data_key=SecretStr(generate_key()))
+
+
+async def issue_key(
+    pool: asyncpg.Pool,
+    role: Role,
+    *,
+    agency: Agency | None = None,
+    provinces: tuple[str, ...] = (),
+    owner: str | None = None,
+    valid_for: timedelta | None = None,
+) -> str:
+    """A bearer header value for a new key of this role and scope."""
+    async with pool.acquire() as connection:
+        key = await create_key(
+            connection, role=role, owner=owner, agency=agency, provinces=provinces, valid_for=valid_for
+        )
+    return f"Bearer {key.token}"
+
+
+@pytest.fixture(scope="session")
+async def volunteer_app(pool: asyncpg.Pool) -> dict[str, str]:
+    """Headers of the volunteer app the tests submit needs as."""
+    return {"Authorization": await issue_key(pool, Role.VOLUNTEER_APP, owner="volunteer-app-tests")}
+
+
+@pytest.fixture(scope="session")
+async def admin(pool: asyncpg.Pool) -> dict[str, str]:
+    """Headers of an administrator."""
+    return {"Authorization": await issue_key(pool, Role.ADMIN, owner="ministry-admin")}

@@ -1,4 +1,4 @@
-"""Intake's HTTP endpoints: thin, they validate, call the domain and the repository, answer."""
+"""Intake's HTTP endpoints: thin, they check the caller, validate, call the domain and the repository, answer."""
 
 import uuid
 from dataclasses import dataclass
@@ -12,20 +12,29 @@ from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, TypeAdapter
 
 from services.intake import repository
+from services.intake.access import store as access
+from services.intake.access.api_keys import Principal, Role
+from services.intake.access.guard import Gatekeeper, allow
 from services.intake.domain.geography import UnknownSubdistrict, locate
 from services.intake.domain.submission import NeedSubmission, accept
 from services.intake.errors import problem
 from services.intake.outbox_relay import OutboxRelay
+from services.intake.personal_data import PersonalDataCipher
 from shared.asyncapi import asyncapi_json
 from shared.contracts.events import TypeAssessment
+from shared.contracts.need_types import Agency
 from shared.retry import TRANSIENT_ERRORS
-
-RETRY_AFTER_SECONDS = "5"
 
 router = APIRouter()
 
 _ASSESSMENTS = TypeAdapter(list[TypeAssessment])
 _DATABASE_FAILURES: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, asyncpg.PostgresError)
+_NOT_FOUND = {"field": "need_id", "problem": "no need with this id"}
+_AUTH_RESPONSES: dict[int | str, dict[str, str]] = {
+    401: {"description": "No valid API key"},
+    403: {"description": "The key's role may not do this"},
+    429: {"description": "Too many requests for this key; retry after Retry-After seconds"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +44,8 @@ class IntakeResources:
     pool: asyncpg.Pool
     broker: KafkaBroker
     relay: OutboxRelay
+    gatekeeper: Gatekeeper
+    cipher: PersonalDataCipher
 
 
 async def _resources(request: Request) -> IntakeResources:
@@ -44,6 +55,9 @@ async def _resources(request: Request) -> IntakeResources:
 
 
 Resources = Annotated[IntakeResources, Depends(_resources)]
+AnyCaller = Annotated[Principal, Depends(allow(Role.VOLUNTEER_APP, Role.AGENCY, Role.ADMIN))]
+Submitter = Annotated[Principal, Depends(allow(Role.VOLUNTEER_APP, Role.ADMIN))]
+Admin = Annotated[Principal, Depends(allow(Role.ADMIN))]
 
 
 class Accepted(BaseModel):
@@ -76,18 +90,40 @@ class NeedView(BaseModel):
     manual_reason: str | None
     classifier_version: str | None
     routed_to: list[RoutedTo]
+    personal_data_erased: bool
+
+
+class IdentityView(BaseModel):
+    """The identity behind a need, for the provincial labour office; every reveal is audited."""
+
+    need_id: uuid.UUID
+    volunteer_id: str
+    name: str | None
+    phone: str | None
+    national_id: str | None
+    personal_data_erased: bool
+
+
+class Erased(BaseModel):
+    """The answer to an erasure: the agencies told to purge their copies."""
+
+    need_id: uuid.UUID
+    erased_at: datetime
+    agencies_notified: list[Agency]
 
 
 @router.post(
     "/v1/needs",
     status_code=202,
     response_model=Accepted,
-    responses={409: {"description": "Idempotency-Key reused"}, 422: {"description": "Invalid field"},
+    responses={**_AUTH_RESPONSES, 409: {"description": "Idempotency-Key reused"},
+               422: {"description": "Invalid field"},
                503: {"description": "Storage unavailable; retry after Retry-After seconds"}},
 )  # fmt: skip
 async def submit_need(
     submission: NeedSubmission,
     resources: Resources,
+    caller: Submitter,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> Accepted | JSONResponse:
     """Accept a volunteer's need: store it with its event in one transaction, answer 202."""
@@ -97,28 +133,40 @@ async def submit_need(
         return problem(422, [{"field": "subdistrict_code", "problem": str(unknown)}])
     event = accept(submission, location=location, need_id=uuid.uuid4(), now=datetime.now(UTC))
     try:
-        stored = await repository.store_need(
-            resources.pool, submission=submission, event=event, idempotency_key=idempotency_key
-        )
+        # No audit line: the need's row records who submitted it and when (submitted_by, submitted_at).
+        async with resources.pool.acquire() as connection, connection.transaction():
+            stored = await repository.store_need(
+                connection, submission=submission, event=event, idempotency_key=idempotency_key,
+                submitted_by=caller.owner, cipher=resources.cipher,
+            )  # fmt: skip
     except repository.IdempotencyConflict as conflict:
         return problem(409, [{"field": "header Idempotency-Key", "problem": str(conflict)}])
-    except TRANSIENT_ERRORS:
-        return problem(
-            503,
-            [{"field": "service", "problem": "the need could not be stored now; nothing was kept"}],
-            headers={"Retry-After": RETRY_AFTER_SECONDS},
-        )
     if stored.created:
         resources.relay.wake()
     return Accepted(need_id=stored.need_id)
 
 
-@router.get("/v1/needs/{need_id}", response_model=NeedView, responses={404: {"description": "No such need"}})
-async def get_need(need_id: uuid.UUID, resources: Resources) -> NeedView | JSONResponse:
+def may_read(caller: Principal, found: repository.NeedStatus) -> bool:
+    """The submitting app, an agency the need was routed to (in its provinces), or an admin."""
+    if caller.role is Role.ADMIN:
+        return True
+    if caller.role is Role.VOLUNTEER_APP:
+        return bool(found.need["submitted_by"] == caller.owner)
+    return caller.agency in found.routed_agencies and caller.serves_province(found.need["province_code"])
+
+
+@router.get(
+    "/v1/needs/{need_id}",
+    response_model=NeedView,
+    responses={**_AUTH_RESPONSES, 404: {"description": "No such need, or not yours to see"}},
+)
+async def get_need(need_id: uuid.UUID, resources: Resources, caller: AnyCaller) -> NeedView | JSONResponse:
     """Where a need stands: status, types and the agency queues it went to."""
-    found = await repository.need_status(resources.pool, need_id)
-    if found is None:
-        return problem(404, [{"field": "need_id", "problem": "no need with this id"}])
+    async with resources.pool.acquire() as connection:
+        found = await repository.need_status(connection, need_id)
+        if found is None or not may_read(caller, found):
+            return problem(404, [_NOT_FOUND])  # the same answer whether it exists or not
+        await access.audit(connection, actor=caller, action="read", need_id=need_id)
     screening = found.screening
     return NeedView(
         need_id=found.need["need_id"],
@@ -131,7 +179,57 @@ async def get_need(need_id: uuid.UUID, resources: Resources) -> NeedView | JSONR
         manual_reason=screening["manual_reason"] if screening else None,
         classifier_version=screening["classifier_version"] if screening else None,
         routed_to=[RoutedTo(**dict(row)) for row in found.routed],
+        personal_data_erased=found.need["personal_data_erased_at"] is not None,
     )
+
+
+@router.post(
+    "/v1/needs/{need_id}/identity",
+    response_model=IdentityView,
+    responses={**_AUTH_RESPONSES, 404: {"description": "No such need, or not yours to see"}},
+)
+async def reveal_identity(
+    need_id: uuid.UUID, resources: Resources, caller: AnyCaller, reason: Annotated[str, Header(min_length=3)]
+) -> IdentityView | JSONResponse:
+    """Reveal who reported a need and who it is about (admins, or the labour office of its province).
+
+    A workplace drug tip travels without identity; this audited call is how the provincial
+    labour office learns it. The ``Reason`` header is recorded in the audit trail.
+    """
+    async with resources.pool.acquire() as connection:
+        found = await repository.need_status(connection, need_id)
+        labour_office = caller.agency is Agency.MOL and found is not None
+        if found is None or not (
+            caller.role is Role.ADMIN or (labour_office and caller.serves_province(found.need["province_code"]))
+        ):
+            return problem(404, [_NOT_FOUND])
+        identity = await repository.reveal_identity(connection, need_id, resources.cipher)
+        await access.audit(connection, actor=caller, action="reveal", need_id=need_id, detail={"reason": reason})
+    assert identity is not None  # need_status found the need
+    return IdentityView(
+        need_id=need_id, volunteer_id=identity.volunteer_id, name=identity.name, phone=identity.phone,
+        national_id=identity.national_id, personal_data_erased=identity.erased,
+    )  # fmt: skip
+
+
+@router.delete(
+    "/v1/needs/{need_id}/personal-data",
+    response_model=Erased,
+    responses={**_AUTH_RESPONSES, 404: {"description": "No such need"}},
+)
+async def erase_personal_data(need_id: uuid.UUID, resources: Resources, caller: Admin) -> Erased | JSONResponse:
+    """Erase the person's data of a need and tell every agency it went to to purge theirs (PDPA)."""
+    now = datetime.now(UTC)
+    async with resources.pool.acquire() as connection, connection.transaction():
+        agencies = await repository.erase_personal_data(connection, need_id, now=now)
+        if agencies is None:
+            return problem(404, [_NOT_FOUND])
+        await access.audit(
+            connection, actor=caller, action="erase", need_id=need_id,
+            detail={"agencies_notified": [agency.value for agency in agencies]},
+        )  # fmt: skip
+    resources.relay.wake()
+    return Erased(need_id=need_id, erased_at=now, agencies_notified=agencies)
 
 
 @router.get("/healthz")

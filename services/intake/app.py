@@ -9,19 +9,23 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import make_asgi_app
 
+from services.intake.access.guard import AccessRefused, Gatekeeper
+from services.intake.access.rate_limit import RateLimiter
 from services.intake.api import IntakeResources, router
-from services.intake.errors import BodySizeLimit, validation_problem
+from services.intake.errors import BodySizeLimit, access_refused, database_unavailable, validation_problem
 from services.intake.outbox_relay import OutboxRelay
+from services.intake.personal_data import PersonalDataCipher
 from services.intake.redrive import RedriveSettings, run_redrive
 from services.intake.settings import IntakeSettings
 from shared.database import create_pool, migrate
 from shared.kafka import create_broker
 from shared.logs import configure_logging
-from shared.retry import retry_transient
+from shared.retry import TRANSIENT_ERRORS, retry_transient
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:
     """The intake HTTP service; resources live from start-up to shutdown."""
+    cipher = PersonalDataCipher.from_base64(settings.personal_data_key.get_secret_value())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -32,12 +36,19 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         broker = create_broker(settings, client_id="intake")
         await retry_transient(broker.connect, what="intake: broker")
         relay = OutboxRelay(pool, broker)
+        limiter = RateLimiter(per_second=settings.rate_limit_per_s, burst=settings.rate_limit_burst)
         redrive = RedriveSettings(after_s=settings.redrive_after_s, interval_s=settings.redrive_interval_s)
         background = [
             asyncio.create_task(relay.run(), name="outbox-relay"),
             asyncio.create_task(run_redrive(pool, relay, redrive), name="re-drive"),
         ]
-        app.state.resources = IntakeResources(pool=pool, broker=broker, relay=relay)
+        app.state.resources = IntakeResources(
+            pool=pool,
+            broker=broker,
+            relay=relay,
+            gatekeeper=Gatekeeper(pool, limiter, cache_s=settings.api_key_cache_s),
+            cipher=cipher,
+        )
         try:
             yield
         finally:
@@ -56,6 +67,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     app.include_router(router)
     app.mount("/metrics", make_asgi_app())
     app.add_exception_handler(RequestValidationError, validation_problem)
+    app.add_exception_handler(AccessRefused, access_refused)
+    for transient in TRANSIENT_ERRORS:
+        app.add_exception_handler(transient, database_unavailable)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app
 

@@ -8,6 +8,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.intake.access.guard import AccessRefused
+
 _WHERE = {"body": "", "path": "", "query": "", "header": "header "}
 
 
@@ -36,6 +38,24 @@ async def validation_problem(_: Request, error: Exception) -> JSONResponse:
             for detail in error.errors()
         ],
     )
+
+
+RETRY_AFTER_SECONDS = "5"
+
+
+async def database_unavailable(_: Request, error: Exception) -> JSONResponse:
+    """PostgreSQL cannot be reached: 503 with Retry-After, never a 500; nothing was kept."""
+    return problem(
+        503,
+        [{"field": "service", "problem": f"the database cannot be reached now ({type(error).__name__})"}],
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+async def access_refused(_: Request, error: Exception) -> JSONResponse:
+    """401, 403 or 429 for who is calling."""
+    assert isinstance(error, AccessRefused)
+    return problem(error.status, [{"field": "header Authorization", "problem": error.problem}], error.headers)
 
 
 class BodySizeLimit:

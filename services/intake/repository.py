@@ -2,14 +2,17 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg
 
 from services.intake.domain.submission import NeedSubmission
-from shared.contracts.events import NeedSubmitted
+from services.intake.personal_data import PersonalDataCipher
+from shared.contracts.events import NeedSubmitted, PersonalDataErased
+from shared.contracts.need_types import Agency
 from shared.database import Connection
-from shared.topics import NEEDS_SUBMITTED
+from shared.topics import NEEDS_SUBMITTED, agency_topic
 
 
 class IdempotencyConflict(ValueError):
@@ -25,50 +28,55 @@ class StoredNeed:
 
 
 async def store_need(
-    pool: asyncpg.Pool,
+    connection: Connection,
     *,
     submission: NeedSubmission,
     event: NeedSubmitted,
     idempotency_key: str | None,
+    submitted_by: str,
+    cipher: PersonalDataCipher,
 ) -> StoredNeed:
-    """Store the need and its outbox record in one transaction (or find the earlier one)."""
+    """Store the need and its outbox record (call in a transaction), or find the earlier one.
+
+    Idempotency keys are scoped to the submitting app (the key's owner).
+    """
     digest = submission.digest()
     payload = event.model_dump_json().encode()
     person = submission.person
-    async with pool.acquire() as connection, connection.transaction():
-        inserted = await connection.fetchval(
-            """
-            INSERT INTO needs (need_id, volunteer_id, idempotency_key, request_digest,
-                subdistrict_code, district_code, province_code, description, person_name,
-                person_phone, person_national_id, consent_to_share, suggested_types,
-                occurred_at, submitted_at, event_payload)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-            ON CONFLICT (volunteer_id, idempotency_key) WHERE idempotency_key IS NOT NULL
-            DO NOTHING
-            RETURNING need_id
-            """,
-            event.need_id, event.volunteer_id, idempotency_key, digest,
-            event.subdistrict_code, event.district_code, event.province_code, event.description,
-            person.name if person else None, person.phone if person else None,
-            person.national_id if person else None, event.consent_to_share,
-            [str(need_type) for need_type in event.suggested_types],
-            event.occurred_at, event.submitted_at, payload,
-        )  # fmt: skip
-        if inserted is None:
-            return await _earlier_need(connection, event.volunteer_id, idempotency_key, digest)
-        await connection.execute(
-            "INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3)",
-            NEEDS_SUBMITTED, str(event.need_id).encode(), payload,
-        )  # fmt: skip
+    national_id = person.national_id if person else None
+    inserted = await connection.fetchval(
+        """
+        INSERT INTO needs (need_id, volunteer_id, idempotency_key, request_digest, subdistrict_code,
+            district_code, province_code, description, person_name, person_phone,
+            national_id_encrypted, national_id_masked, consent_to_share, suggested_types,
+            occurred_at, submitted_at, event_payload, submitted_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+        ON CONFLICT (submitted_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING need_id
+        """,
+        event.need_id, submission.volunteer_id, idempotency_key, digest, event.subdistrict_code,
+        event.district_code, event.province_code, event.description,
+        person.name if person else None, person.phone if person else None,
+        cipher.seal(national_id, need_id=event.need_id) if national_id else None,
+        person.national_id_masked() if person else None, submission.consent_to_share,
+        [str(need_type) for need_type in event.suggested_types],
+        event.occurred_at, event.submitted_at, payload, submitted_by,
+    )  # fmt: skip
+    if inserted is None:
+        return await _earlier_need(connection, submitted_by, idempotency_key, digest)
+    await connection.execute(
+        "INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3)",
+        NEEDS_SUBMITTED, str(event.need_id).encode(), payload,
+    )  # fmt: skip
     return StoredNeed(need_id=event.need_id, created=True)
 
 
 async def _earlier_need(
-    connection: Connection, volunteer_id: str, idempotency_key: str | None, digest: str
+    connection: Connection, submitted_by: str, idempotency_key: str | None, digest: str
 ) -> StoredNeed:
     row = await connection.fetchrow(
-        "SELECT need_id, request_digest FROM needs WHERE volunteer_id = $1 AND idempotency_key = $2",
-        volunteer_id, idempotency_key,
+        "SELECT need_id, request_digest FROM needs WHERE submitted_by = $1 AND idempotency_key = $2",
+        submitted_by, idempotency_key,
     )  # fmt: skip
     if row is None:  # the other request's transaction rolled back between our two statements
         raise IdempotencyConflict("the first request with this Idempotency-Key did not complete")
@@ -92,28 +100,101 @@ class NeedStatus:
             return "routed"
         return "screened" if self.screening else "accepted"
 
+    @property
+    def routed_agencies(self) -> set[Agency]:
+        """The agencies the need was forwarded to."""
+        return {Agency(row["agency"]) for row in self.routed}
 
-async def need_status(pool: asyncpg.Pool, need_id: uuid.UUID) -> NeedStatus | None:
+
+async def need_status(connection: Connection, need_id: uuid.UUID) -> NeedStatus | None:
     """Everything the pipeline recorded about one need, or None if there is no such need."""
-    async with pool.acquire() as connection:
-        need = await connection.fetchrow(
-            "SELECT need_id, volunteer_id, subdistrict_code, district_code, province_code,"
-            " submitted_at FROM needs WHERE need_id = $1",
-            need_id,
-        )
-        if need is None:
-            return None
-        screening = await connection.fetchrow(
-            "SELECT types, language, manual_reason, disagreement, classifier_version, screened_at"
-            " FROM screenings WHERE need_id = $1",
-            need_id,
-        )
-        routed = await connection.fetch(
-            "SELECT agency, topic, types, manual_screening, routed_at FROM routed_cases"
-            " WHERE need_id = $1 ORDER BY agency",
-            need_id,
-        )
+    need = await connection.fetchrow(
+        "SELECT need_id, submitted_by, subdistrict_code, district_code, province_code, submitted_at,"
+        " personal_data_erased_at FROM needs WHERE need_id = $1",
+        need_id,
+    )
+    if need is None:
+        return None
+    screening = await connection.fetchrow(
+        "SELECT types, language, manual_reason, disagreement, classifier_version, screened_at"
+        " FROM screenings WHERE need_id = $1",
+        need_id,
+    )
+    routed = await connection.fetch(
+        "SELECT agency, topic, types, manual_screening, routed_at FROM routed_cases WHERE need_id = $1 ORDER BY agency",
+        need_id,
+    )
     return NeedStatus(need=need, screening=screening, routed=list(routed))
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a need is about and who reported it, decrypted for an audited reveal."""
+
+    volunteer_id: str
+    name: str | None
+    phone: str | None
+    national_id: str | None
+    erased: bool
+
+
+async def reveal_identity(connection: Connection, need_id: uuid.UUID, cipher: PersonalDataCipher) -> Identity | None:
+    """The identity stored with a need, national ID decrypted."""
+    row = await connection.fetchrow(
+        "SELECT volunteer_id, person_name, person_phone, national_id_encrypted, personal_data_erased_at"
+        " FROM needs WHERE need_id = $1",
+        need_id,
+    )
+    if row is None:
+        return None
+    sealed = row["national_id_encrypted"]
+    return Identity(
+        volunteer_id=row["volunteer_id"],
+        name=row["person_name"],
+        phone=row["person_phone"],
+        national_id=cipher.open(sealed, need_id=need_id) if sealed else None,
+        erased=row["personal_data_erased_at"] is not None,
+    )
+
+
+async def erase_personal_data(connection: Connection, need_id: uuid.UUID, *, now: datetime) -> list[Agency] | None:
+    """Erase the person's fields and queue an erasure event for each agency the need went to (in a transaction).
+
+    Returns those agencies, or None if there is no such need.
+    """
+    province = await connection.fetchval(
+        "UPDATE needs SET person_name = NULL, person_phone = NULL, national_id_encrypted = NULL,"
+        " national_id_masked = NULL, personal_data_erased_at = $2 WHERE need_id = $1 RETURNING province_code",
+        need_id, now,
+    )  # fmt: skip
+    if province is None:
+        return None
+    agencies = [
+        Agency(row["agency"])
+        for row in await connection.fetch("SELECT DISTINCT agency FROM routed_cases WHERE need_id = $1", need_id)
+    ]
+    await connection.executemany(
+        "INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3)",
+        [
+            (agency_topic(agency, province), str(need_id).encode(), _erasure(need_id, agency, province, now))
+            for agency in agencies
+        ],
+    )
+    return agencies
+
+
+_ERASED_NAMESPACE = uuid.UUID("e7a4d0c2-8b1f-4f6a-9c3e-2d5b7a9e1f04")
+
+
+def _erasure(need_id: uuid.UUID, agency: Agency, province: str, now: datetime) -> bytes:
+    event = PersonalDataErased(
+        event_id=uuid.uuid5(_ERASED_NAMESPACE, f"{need_id}:{agency.value}"),
+        need_id=need_id,
+        agency=agency,
+        province_code=province,
+        erased_at=now,
+    )
+    return event.model_dump_json().encode()
 
 
 @dataclass(frozen=True, slots=True)

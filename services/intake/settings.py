@@ -1,8 +1,10 @@
 """Intake's settings, from the environment."""
 
-from pydantic import Field
+from typing import Self
 
-from shared.settings import InfrastructureSettings
+from pydantic import Field, SecretStr
+
+from shared.settings import InfrastructureSettings, MissingInfrastructure
 
 
 class IntakeSettings(InfrastructureSettings):
@@ -15,3 +17,22 @@ class IntakeSettings(InfrastructureSettings):
     # A need not routed this long after it was accepted (or last re-driven) is published again.
     redrive_after_s: float = Field(default=120.0, gt=0)
     redrive_interval_s: float = Field(default=10.0, gt=0)
+    # base64 of 32 random bytes (`needs-router keys personal-data-key` makes one); national IDs
+    # are encrypted with it, so losing it loses them.
+    personal_data_key: SecretStr = SecretStr("")
+    # Per key: one volunteer app syncs a whole province's backlog after a training day, so the
+    # limit is there to stop a runaway client, not to slow a burst.
+    rate_limit_per_s: float = Field(default=500.0, gt=0)
+    rate_limit_burst: int = Field(default=2000, ge=1)
+    # A revoked key keeps working at most this long on a replica that saw it recently.
+    api_key_cache_s: float = Field(default=5.0, ge=0)
+
+    def require(self, *, kafka: bool = True, database: bool = True) -> Self:
+        """Also refuse to start without the key that encrypts national IDs."""
+        super().require(kafka=kafka, database=database)
+        if not self.personal_data_key.get_secret_value():
+            raise MissingInfrastructure(
+                "PERSONAL_DATA_KEY not set: national IDs are stored encrypted with it; "
+                "make one with `needs-router keys personal-data-key` and keep it safe"
+            )
+        return self

@@ -6,9 +6,10 @@ from uuid import UUID
 
 import asyncpg
 
-from services.routing.domain.decide import topic_of
+from services.routing.domain.decide import NeedContact, topic_of
 from services.routing.domain.routing_table import RoutingTable
 from shared.contracts.events import DeadLetter, NeedScreened, RoutedCase
+from shared.contracts.person import Contact
 from shared.database import Connection
 from shared.dead_letter_store import record_dead_letters
 
@@ -44,6 +45,15 @@ class RoutingStore:
             self._read_at = time.monotonic()
         return self._table
 
+    async def contacts(self, need_ids: Sequence[UUID]) -> dict[UUID, NeedContact]:
+        """Who reported each need and the person's contact (national ID masked), from intake's records."""
+        rows = await self._pool.fetch(
+            "SELECT need_id, volunteer_id, consent_to_share, person_name, person_phone, national_id_masked"
+            " FROM need_contacts WHERE need_id = ANY($1::uuid[])",
+            list(need_ids),
+        )
+        return {row["need_id"]: _need_contact(row) for row in rows}
+
     async def already_processed(self, events: Sequence[NeedScreened]) -> set[UUID]:
         """Event ids of screenings whose need was already routed."""
         rows = await self._pool.fetch(
@@ -72,3 +82,16 @@ class RoutingStore:
                     ],
                 )  # fmt: skip
             await record_dead_letters(connection, dead_letters)
+
+
+def _need_contact(row: asyncpg.Record) -> NeedContact:
+    has_contact = row["person_name"] or row["person_phone"] or row["national_id_masked"]
+    return NeedContact(
+        volunteer_id=row["volunteer_id"],
+        consent_to_share=row["consent_to_share"],
+        contact=Contact(
+            name=row["person_name"], phone=row["person_phone"], national_id_masked=row["national_id_masked"]
+        )
+        if has_contact
+        else None,
+    )

@@ -38,8 +38,8 @@ class Screener:
             publish=partial(publish_all, self.broker),
         )
 
-    def screen(self, needs: list[NeedSubmitted]) -> Produced[NeedScreened]:
-        """Classify needs; pure apart from the clock."""
+    async def screen(self, needs: list[NeedSubmitted]) -> Produced[NeedScreened]:
+        """Classify needs; pure apart from the clock (async only to fit the batch consumer)."""
         now = datetime.now(UTC)
         results = [
             screened_event(need, self.classifier.classify(need.description, need.suggested_types), now=now)

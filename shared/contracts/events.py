@@ -10,12 +10,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from shared.contracts.need_types import Agency, NeedType
 from shared.contracts.person import Contact
+from shared.contracts.text import WithoutNul
 
 SubdistrictCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
 DistrictCode = Annotated[str, Field(pattern=r"^[0-9]{4}$")]
 ProvinceCode = Annotated[str, Field(pattern=r"^[0-9]{2}$")]
-Description = Annotated[str, Field(min_length=1, max_length=5000)]
-VolunteerId = Annotated[str, Field(min_length=1, max_length=64)]
+Description = Annotated[str, Field(min_length=1, max_length=5000), WithoutNul]
+VolunteerId = Annotated[str, Field(min_length=1, max_length=64), WithoutNul]
 
 
 def _from_base64(value: object) -> object:
@@ -44,18 +45,20 @@ class Event(BaseModel):
 
 
 class NeedSubmitted(Event):
-    """A volunteer's need, accepted by intake (topic ``needs.submitted.v1``, key = need_id)."""
+    """A volunteer's need, accepted by intake (topic ``needs.submitted.v1``, key = need_id).
+
+    It carries no identity, neither the volunteer's nor the person's: whether a need is a
+    workplace drug tip, whose informant must stay hidden, is only known after screening.
+    Routing adds the contact to an agency's case where that is allowed.
+    """
 
     schema_version: Literal[1] = 1
     need_id: UUID
     submitted_at: datetime
-    volunteer_id: VolunteerId
     subdistrict_code: SubdistrictCode
     district_code: DistrictCode
     province_code: ProvinceCode
     description: Description
-    contact: Contact | None = None
-    consent_to_share: bool = False
     suggested_types: tuple[NeedType, ...] = ()
     occurred_at: datetime | None = None
 
@@ -92,9 +95,12 @@ class RoutedCase(Event):
     """A need forwarded to one agency's provincial queue (topic ``agency.<agency>.<province>``).
 
     ``event_id`` is the same for the same need and agency, so agencies can drop redeliveries.
+    ``volunteer_id`` and ``contact`` are absent on a workplace drug tip; ``contact`` is present
+    only when the person consented to share it.
     """
 
     schema_version: Literal[1] = 1
+    event_type: Literal["case.routed"] = "case.routed"
     need_id: UUID
     agency: Agency
     province_code: ProvinceCode
@@ -110,6 +116,17 @@ class RoutedCase(Event):
     volunteer_id: VolunteerId | None
     contact: Contact | None = None
     classifier_version: str
+
+
+class PersonalDataErased(Event):
+    """The person's data of a need was erased: agencies must purge it too (on the agency topics)."""
+
+    schema_version: Literal[1] = 1
+    event_type: Literal["personal_data.erased"] = "personal_data.erased"
+    need_id: UUID
+    agency: Agency
+    province_code: ProvinceCode
+    erased_at: datetime
 
 
 class DeadLetter(Event):

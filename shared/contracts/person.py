@@ -4,7 +4,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PersonName = Annotated[str, Field(min_length=1, max_length=200)]
+from shared.contracts.text import WithoutNul
+
+PersonName = Annotated[str, Field(min_length=1, max_length=200), WithoutNul]
 PhoneNumber = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 \-]{6,19}$")]
 
 

@@ -21,9 +21,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from services.intake.access.api_keys import Role
+from services.intake.access.store import create_key
+from services.intake.personal_data import generate_key
 from services.supervisor import EmbeddedBroker, prepare_infrastructure
 from shared.contracts.need_types import Agency
 from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, start_kafka, start_postgres, wait_for_port
@@ -64,6 +68,7 @@ class Pipeline:
     env: dict[str, str]
     intake_url: str
     services: list[Service] = field(default_factory=list)
+    app_key: str = ""
 
     def start(self, name: str) -> Service:
         """Start one more process of a service."""
@@ -154,12 +159,14 @@ def own_pipeline() -> Iterator[Pipeline]:
             "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
             "DATABASE_URL": postgres.database_url,
             "INTAKE_PORT": str(port),
+            "PERSONAL_DATA_KEY": generate_key(),
             # Short, so that needs a restarted broker lost come back within the test; a re-drive
             # that races a slow consumer only adds duplicates with the same event ids.
             "REDRIVE_AFTER_S": "20",
             "REDRIVE_INTERVAL_S": "2",
         }
         pipeline = Pipeline(kafka, postgres, data_dir, env, f"http://127.0.0.1:{port}")
+        pipeline.app_key = asyncio.run(_volunteer_app_key(postgres.database_url))
         try:
             for name in ("intake", "screening", "routing"):
                 pipeline.start(name)
@@ -168,6 +175,17 @@ def own_pipeline() -> Iterator[Pipeline]:
             yield pipeline
         finally:
             pipeline.shutdown()
+
+
+async def _volunteer_app_key(database_url: str) -> str:
+    connection = await asyncpg.connect(database_url)
+    try:
+        key = await create_key(
+            connection, role=Role.VOLUNTEER_APP, owner="fault-tests", agency=None, provinces=(), valid_for=None
+        )
+    finally:
+        await connection.close()
+    return key.token
 
 
 def _wait_ready(url: str) -> None:
@@ -190,8 +208,8 @@ class Submitted:
     retry_after_seen: bool = False
 
 
-async def submit_needs(intake_url: str, count: int, *, concurrency: int = 16) -> Submitted:
-    """POST ``count`` needs like a volunteer app: retry on 503 after Retry-After, until accepted."""
+async def submit_needs(pipeline: Pipeline, count: int, *, concurrency: int = 16) -> Submitted:
+    """POST ``count`` needs like a volunteer app: on 503 or 429 wait and retry, until accepted."""
     result = Submitted()
     bodies = itertools.cycle(
         {"volunteer_id": "vol-faults", "subdistrict_code": code, "description": text}
@@ -215,11 +233,12 @@ async def submit_needs(intake_url: str, count: int, *, concurrency: int = 16) ->
                 if response.status_code == 202:
                     result.need_ids.append(response.json()["need_id"])
                     break
-                assert response.status_code == 503, response.text
+                assert response.status_code in {429, 503}, response.text
                 result.retry_after_seen |= "retry-after" in response.headers
                 await asyncio.sleep(0.2)
 
-    async with httpx.AsyncClient(base_url=intake_url, timeout=30) as client:
+    headers = {"Authorization": f"Bearer {pipeline.app_key}"}
+    async with httpx.AsyncClient(base_url=pipeline.intake_url, headers=headers, timeout=30) as client:
         await asyncio.gather(*(volunteer_app(client) for _ in range(concurrency)))
     return result
 

@@ -77,7 +77,7 @@ FAULTS: dict[str, Callable[[Pipeline], Awaitable[None]]] = {
 async def test_nothing_accepted_is_lost(pipeline: Pipeline, fault: str) -> None:
     marker = f"poison-{uuid.uuid4()}"
     started = time.monotonic()
-    load = asyncio.create_task(submit_needs(pipeline.intake_url, NEEDS_PER_SCENARIO))
+    load = asyncio.create_task(submit_needs(pipeline, NEEDS_PER_SCENARIO))
     poison = await inject_poison(pipeline.kafka.bootstrap_servers, marker)
     await asyncio.sleep(1.0)
     await FAULTS[fault](pipeline)
@@ -111,7 +111,7 @@ async def test_a_crashed_embedded_broker_loses_its_data_and_re_drive_brings_back
     What it held is gone; intake's re-drive must still bring every accepted need to routed,
     and every need routed after the restart must be on its agency topic.
     """
-    load = asyncio.create_task(submit_needs(pipeline.intake_url, NEEDS_PER_SCENARIO))
+    load = asyncio.create_task(submit_needs(pipeline, NEEDS_PER_SCENARIO))
     await asyncio.sleep(1.5)
     restarted_at = await asyncio.to_thread(pipeline.restart_broker_after_crash)
     submitted = await load

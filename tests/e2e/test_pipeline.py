@@ -29,6 +29,7 @@ class RunningPipeline:
     kafka: str
     database_url: str
     intake_url: str
+    app_key: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -42,17 +43,23 @@ def pipeline() -> Iterator[RunningPipeline]:
     printed: dict[str, str] = {}
     assert process.stdout is not None
     deadline = time.monotonic() + 120
-    while "INTAKE_URL" not in printed and time.monotonic() < deadline:
+    first_key_hint = ""
+    while not first_key_hint and time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
             break
+        if "keys create --role admin" in line:
+            first_key_hint = line
         name, _, value = line.strip().partition("=")
         printed[name] = value
     try:
         assert {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "INTAKE_URL"} <= set(printed), printed
-        yield RunningPipeline(
+        assert first_key_hint, "up must say how to create the first admin key"
+        running = RunningPipeline(
             process, printed["KAFKA_BOOTSTRAP_SERVERS"], printed["DATABASE_URL"], printed["INTAKE_URL"]
         )
+        running.app_key = create_key_from_the_command_line(running.database_url, "volunteer_app")
+        yield running
     finally:
         if process.poll() is None:
             process.terminate()
@@ -61,6 +68,17 @@ def pipeline() -> Iterator[RunningPipeline]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def create_key_from_the_command_line(database_url: str, role: str) -> str:
+    """What an operator does: ``needs-router keys create``; its last line is ``API_KEY=<key>``."""
+    created = subprocess.run(
+        [sys.executable, "-m", "services.cli", "keys", "create", "--role", role],
+        env={**os.environ, "DATABASE_URL": database_url}, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    name, _, key = created.stdout.strip().splitlines()[-1].partition("=")
+    assert name == "API_KEY"
+    return key
 
 
 def read_with_librdkafka(
@@ -91,9 +109,10 @@ def read_with_librdkafka(
     return found
 
 
-def post_need(intake_url: str, description: str, subdistrict: str = "330101", **extra: object) -> str:
+def post_need(pipeline: RunningPipeline, description: str, subdistrict: str = "330101", **extra: object) -> str:
     body = {"volunteer_id": "vol-e2e", "subdistrict_code": subdistrict, "description": description, **extra}
-    response = httpx.post(f"{intake_url}/v1/needs", json=body, timeout=10)
+    headers = {"Authorization": f"Bearer {pipeline.app_key}"}
+    response = httpx.post(f"{pipeline.intake_url}/v1/needs", json=body, headers=headers, timeout=10)
     assert response.status_code == 202, response.text
     need_id: str = response.json()["need_id"]
     return need_id
@@ -101,7 +120,7 @@ def post_need(intake_url: str, description: str, subdistrict: str = "330101", **
 
 def test_an_unpaid_wage_in_sisaket_lands_on_agency_dlpw_33(pipeline: RunningPipeline) -> None:
     need_id = post_need(
-        pipeline.intake_url, "นายจ้างค้างจ่ายค่าจ้าง 2 เดือน",
+        pipeline, "นายจ้างค้างจ่ายค่าจ้าง 2 เดือน",
         person={"name": "สมหญิง ใจงาม", "national_id": valid_national_id(), "phone": "0812345678"},
         consent_to_share=True,
     )  # fmt: skip
@@ -113,16 +132,17 @@ def test_an_unpaid_wage_in_sisaket_lands_on_agency_dlpw_33(pipeline: RunningPipe
     assert case["contact"]["name"] == "สมหญิง ใจงาม"
     assert valid_national_id() not in json.dumps(case)
 
-    status = httpx.get(f"{pipeline.intake_url}/v1/needs/{need_id}", timeout=10).json()
+    headers = {"Authorization": f"Bearer {pipeline.app_key}"}
+    status = httpx.get(f"{pipeline.intake_url}/v1/needs/{need_id}", headers=headers, timeout=10).json()
     assert status["status"] == "routed"
     assert [route["topic"] for route in status["routed_to"]] == ["agency.dlpw.33"]
     assert "unfair_labour" in [assessment["type"] for assessment in status["types"]]
 
 
 def test_needs_are_forwarded_by_type_province_and_confidence(pipeline: RunningPipeline) -> None:
-    jobs_bangkok = post_need(pipeline.intake_url, "ตกงานมา 3 เดือน อยากหางานทำ", subdistrict="100101")
-    unclear = post_need(pipeline.intake_url, "ขอบคุณครับ", subdistrict="140101")
-    migrant_unpaid = post_need(pipeline.intake_url, "แรงงานต่างด้าวชาวเมียนมาถูกนายจ้างค้างจ่ายค่าจ้าง")
+    jobs_bangkok = post_need(pipeline, "ตกงานมา 3 เดือน อยากหางานทำ", subdistrict="100101")
+    unclear = post_need(pipeline, "ขอบคุณครับ", subdistrict="140101")
+    migrant_unpaid = post_need(pipeline, "แรงงานต่างด้าวชาวเมียนมาถูกนายจ้างค้างจ่ายค่าจ้าง")
     cases = read_with_librdkafka(
         pipeline.kafka,
         ["agency.doe.10", "agency.mol.14", "agency.doe.33", "agency.dlpw.33"],
@@ -144,7 +164,7 @@ def test_poison_goes_to_the_dead_letter_topic_and_the_pipeline_carries_on(pipeli
     producer.produce("needs.submitted.v1", key=marker.encode(), value=b"{not json at all")
     producer.produce("needs.submitted.v1", key=marker.encode(), value=json.dumps({"schema_version": 9}).encode())
     assert producer.flush(10) == 0
-    after = post_need(pipeline.intake_url, "อยากฝึกอาชีพช่างเชื่อม")
+    after = post_need(pipeline, "อยากฝึกอาชีพช่างเชื่อม")
 
     letters = []
     consumer_deadline = time.monotonic() + 60
@@ -173,9 +193,42 @@ def test_a_change_to_the_routing_table_takes_effect_without_a_restart(pipeline: 
     assert change.returncode == 0, change.stderr
     assert "skills             doe" in change.stdout
     time.sleep(1.0)  # longer than ROUTING_TABLE_REFRESH_S
-    need_id = post_need(pipeline.intake_url, "อยากเข้าอบรมพัฒนาฝีมือแรงงาน หลักสูตรช่างไฟฟ้า")
+    need_id = post_need(pipeline, "อยากเข้าอบรมพัฒนาฝีมือแรงงาน หลักสูตรช่างไฟฟ้า")
     [case] = read_with_librdkafka(pipeline.kafka, ["agency.doe.33"], wanted={need_id})
     assert case["agency"] == "doe"
+
+
+def test_no_topic_carries_a_national_id_in_clear_nor_an_identity_on_a_drug_tip(pipeline: RunningPipeline) -> None:
+    national_id = valid_national_id("330990004321")
+    person = {"name": "ผู้แจ้งเบาะแส ลับมาก", "national_id": national_id, "phone": "0899999999"}
+    tip = post_need(pipeline, "มีการเสพยาบ้าในโรงงานทุกคืน", person=person, consent_to_share=True)
+    [case] = read_with_librdkafka(pipeline.kafka, ["agency.mol.33"], wanted={tip})
+    assert "drugs_workplace" in case["types"]
+
+    consumer = Consumer({"bootstrap.servers": pipeline.kafka, "group.id": f"scan-{uuid.uuid4()}"})
+    topics = [name for name in consumer.list_topics(timeout=10).topics if not name.startswith("__")]
+    metadata = consumer.list_topics(timeout=10).topics
+    consumer.assign(
+        [TopicPartition(topic, p, OFFSET_BEGINNING) for topic in topics for p in metadata[topic].partitions]
+    )
+    seen_for_tip: set[str] = set()
+    scanned = 0
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < 3:
+        message = consumer.poll(0.2)
+        if message is None or message.error():
+            continue
+        quiet_since = time.monotonic()
+        scanned += 1
+        value = message.value().decode("utf-8", errors="replace")
+        assert national_id not in value, f"national ID in clear on {message.topic()}"
+        if tip in value:
+            seen_for_tip.add(message.topic())
+            for identity in ("ผู้แจ้งเบาะแส", "0899999999", "vol-e2e"):
+                assert identity not in value, f"identity of a drug tip on {message.topic()}"
+    consumer.close()
+    print(f"scanned {scanned} records on {len(topics)} topics")
+    assert {"needs.submitted.v1", "needs.screened.v1", "agency.mol.33"} <= seen_for_tip
 
 
 def test_sigterm_stops_everything_it_started(pipeline: RunningPipeline) -> None:

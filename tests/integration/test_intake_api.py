@@ -18,11 +18,12 @@ from tests.unit.factories import valid_national_id
 
 
 @pytest.fixture(scope="module")
-async def client(settings: InfrastructureSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(IntakeSettings(**settings.model_dump()))
+async def client(intake_settings: IntakeSettings, volunteer_app: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """Intake in this process, called as the tests' volunteer app."""
+    app = create_app(intake_settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake", headers=volunteer_app) as http:
             yield http
 
 
@@ -57,6 +58,7 @@ async def test_an_accepted_need_is_stored_and_published_keyed_by_its_id(
     event = json.loads(value)
     assert (event["need_id"], event["province_code"], event["district_code"]) == (need_id, "33", "3301")
     assert valid_national_id() not in value.decode()
+    assert "สมหญิง" not in value.decode()
     in_outbox = await eventually(
         lambda: pool.fetchval("SELECT count(*) FROM outbox WHERE key = $1", need_id.encode()), lambda n: n == 0
     )
@@ -133,8 +135,8 @@ async def test_unknown_and_malformed_need_ids(client: httpx.AsyncClient) -> None
 
 
 async def test_health_readiness_and_documents(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/healthz")).json() == {"status": "ok"}
-    ready = await client.get("/readyz")
+    assert (await client.get("/healthz", headers={"Authorization": ""})).json() == {"status": "ok"}
+    ready = await client.get("/readyz", headers={"Authorization": ""})
     assert ready.status_code == 200, ready.text
     assert "/v1/needs" in (await client.get("/openapi.json")).json()["paths"]
     channels = (await client.get("/asyncapi.json")).json()["channels"]

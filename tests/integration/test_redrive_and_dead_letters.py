@@ -4,12 +4,14 @@ import asyncio
 import json
 import sys
 import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
 from services.intake.domain.geography import locate
 from services.intake.domain.submission import NeedSubmission, accept
+from services.intake.personal_data import PersonalDataCipher, generate_key
 from services.intake.redrive import redrive_stuck_needs
 from services.intake.repository import store_need
 from services.screening.repository import ScreeningStore
@@ -24,13 +26,22 @@ from tests.unit.factories import NOW
 from tests.unit.test_inbox import Record
 
 
-async def accepted_need(pool: asyncpg.Pool, description: str = "ตกงาน อยากหางาน") -> uuid.UUID:
+async def stored_need(pool: asyncpg.Pool, *, now: datetime) -> uuid.UUID:
     """A need stored as intake stores it, whose outbox record then went missing (as if a broker lost it)."""
-    submission = NeedSubmission(volunteer_id="vol-redrive", subdistrict_code="330101", description=description)
-    event = accept(submission, location=locate("330101"), need_id=uuid.uuid4(), now=NOW)
-    await store_need(pool, submission=submission, event=event, idempotency_key=None)
+    submission = NeedSubmission(volunteer_id="vol-redrive", subdistrict_code="330101", description="ตกงาน อยากหางาน")
+    event = accept(submission, location=locate("330101"), need_id=uuid.uuid4(), now=now)
+    async with pool.acquire() as connection:
+        await store_need(
+            connection, submission=submission, event=event, idempotency_key=None,
+            submitted_by="volunteer-app-tests", cipher=PersonalDataCipher.from_base64(generate_key()),
+        )  # fmt: skip
     await pool.execute("DELETE FROM outbox WHERE key = $1", str(event.need_id).encode())
     return event.need_id
+
+
+async def accepted_need(pool: asyncpg.Pool) -> uuid.UUID:
+    """A need accepted long ago."""
+    return await stored_need(pool, now=NOW)
 
 
 async def outbox_topics(pool: asyncpg.Pool, need_id: uuid.UUID) -> list[str]:
@@ -62,12 +73,9 @@ async def test_a_need_screened_but_not_routed_has_its_screening_published_again(
 
 
 async def test_a_need_younger_than_the_limit_is_left_alone(pool: asyncpg.Pool) -> None:
-    submission = NeedSubmission(volunteer_id="vol-redrive", subdistrict_code="330101", description="ตกงาน")
-    event = accept(submission, location=locate("330101"), need_id=uuid.uuid4(), now=NOW.now(NOW.tzinfo))
-    await store_need(pool, submission=submission, event=event, idempotency_key=None)
-    await pool.execute("DELETE FROM outbox WHERE key = $1", str(event.need_id).encode())
+    need_id = await stored_need(pool, now=datetime.now(UTC))
     await redrive_stuck_needs(pool, after_s=3600, limit=10_000)
-    assert await outbox_topics(pool, event.need_id) == []
+    assert await outbox_topics(pool, need_id) == []
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import uuid
 from datetime import UTC, datetime
 
+from services.routing.domain.decide import NeedContact
 from shared.contracts.events import NeedScreened, NeedSubmitted, TypeAssessment
 from shared.contracts.need_types import NeedType
 from shared.contracts.person import Contact
@@ -23,16 +24,22 @@ def submitted(description: str = "นายจ้างค้างจ่าย�
         "event_id": uuid.uuid5(uuid.NAMESPACE_URL, str(need_id)),
         "need_id": need_id,
         "submitted_at": NOW,
-        "volunteer_id": "vol-33-0001",
         "subdistrict_code": "330101",
         "district_code": "3301",
         "province_code": "33",
         "description": description,
-        "contact": Contact(name="สมชาย ใจดี", phone="0812345678", national_id_masked="x-xxxx-xxxxx-70-5"),
-        "consent_to_share": True,
     }
     fields.update(changes)
     return NeedSubmitted.model_validate(fields)
+
+
+def contact(*, consent: bool = True) -> NeedContact:
+    """What intake stored of who reported a need and who it is about."""
+    return NeedContact(
+        volunteer_id="vol-33-0001",
+        consent_to_share=consent,
+        contact=Contact(name="สมชาย ใจดี", phone="0812345678", national_id_masked="x-xxxx-xxxxx-70-5"),
+    )
 
 
 def screened(*types: NeedType, need: NeedSubmitted | None = None, manual_reason: str | None = None) -> NeedScreened:

@@ -25,7 +25,7 @@ class FakeStore:
         self.dead_letters += dead_letters
 
 
-def echo(needs: list[NeedSubmitted]) -> Produced[str]:
+async def echo(needs: list[NeedSubmitted]) -> Produced[str]:
     return Produced(
         results=[str(need.need_id) for need in needs],
         messages=[OutgoingMessage("out", str(need.need_id).encode(), b"{}") for need in needs],

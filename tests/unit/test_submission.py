@@ -53,7 +53,7 @@ def test_invalid_fields_are_named(changes: dict[str, object], field: str) -> Non
     assert field in named
 
 
-def test_the_event_masks_the_national_id_and_carries_the_location() -> None:
+def test_the_event_carries_the_location_and_no_identity() -> None:
     national_id = valid_national_id()
     need_id = uuid.uuid4()
     event = accept(
@@ -68,9 +68,15 @@ def test_the_event_masks_the_national_id_and_carries_the_location() -> None:
     assert event.need_id == need_id
     assert (event.province_code, event.district_code) == ("33", "3301")
     assert event.suggested_types == (NeedType.UNFAIR_LABOUR,)
-    assert event.contact is not None
-    assert event.contact.national_id_masked == f"x-xxxx-xxxxx-{national_id[10:12]}-{national_id[12]}"
-    assert national_id not in event.model_dump_json()
+    for identity in (national_id, "สมชาย", "081-234-5678", "vol-33-0001"):
+        assert identity not in event.model_dump_json()
+
+
+def test_only_the_last_three_digits_of_the_national_id_are_shown() -> None:
+    national_id = valid_national_id()
+    person = submission(person={"national_id": national_id}).person
+    assert person is not None
+    assert person.national_id_masked() == f"x-xxxx-xxxxx-{national_id[10:12]}-{national_id[12]}"
 
 
 def test_the_same_need_always_gets_the_same_event_id() -> None:

@@ -11,7 +11,7 @@ from services.intake.domain.geography import Location
 from services.intake.domain.national_id import has_valid_check_digit
 from shared.contracts.events import Description, NeedSubmitted, SubdistrictCode, VolunteerId
 from shared.contracts.need_types import NeedType
-from shared.contracts.person import Contact, PersonName, PhoneNumber, mask_national_id
+from shared.contracts.person import PersonName, PhoneNumber, mask_national_id
 
 
 def _checked_national_id(value: str) -> str:
@@ -33,13 +33,9 @@ class Person(BaseModel):
     national_id: NationalId | None = None
     phone: PhoneNumber | None = None
 
-    def contact(self) -> Contact:
-        """The person as they may appear on a topic: national ID masked."""
-        return Contact(
-            name=self.name,
-            phone=self.phone,
-            national_id_masked=mask_national_id(self.national_id) if self.national_id else None,
-        )
+    def national_id_masked(self) -> str | None:
+        """The form of the national ID that may be shown: last three digits only."""
+        return mask_national_id(self.national_id) if self.national_id else None
 
 
 class NeedSubmission(BaseModel):
@@ -70,18 +66,15 @@ _SUBMITTED_NAMESPACE = uuid.UUID("0d5b2f0e-55a3-4c52-8d1e-7f0b8e1f4c21")
 
 
 def accept(submission: NeedSubmission, *, location: Location, need_id: uuid.UUID, now: datetime) -> NeedSubmitted:
-    """The event for an accepted need; its id follows from the need id, so re-publishing is safe."""
+    """The event for an accepted need, without identity; its id follows from the need id."""
     return NeedSubmitted(
         event_id=uuid.uuid5(_SUBMITTED_NAMESPACE, str(need_id)),
         need_id=need_id,
         submitted_at=now,
-        volunteer_id=submission.volunteer_id,
         subdistrict_code=location.subdistrict_code,
         district_code=location.district_code,
         province_code=location.province_code,
         description=submission.description,
-        contact=submission.person.contact() if submission.person else None,
-        consent_to_share=submission.consent_to_share,
         suggested_types=tuple(dict.fromkeys(submission.suggested_types)),
         occurred_at=submission.occurred_at,
     )

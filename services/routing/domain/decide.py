@@ -1,11 +1,13 @@
 """Deciding where a screened need goes, and what each agency may see of it."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from services.routing.domain.routing_table import RoutingTable
 from shared.contracts.events import NeedScreened, RoutedCase, TypeAssessment
 from shared.contracts.need_types import Agency, NeedType
+from shared.contracts.person import Contact
 from shared.topics import agency_topic
 
 _ROUTED_NAMESPACE = uuid.UUID("b3c0e0a4-9d7e-4f55-a1c2-6e8f0d2b7c39")
@@ -16,7 +18,18 @@ def routed_case_id(need_id: uuid.UUID, agency: Agency) -> uuid.UUID:
     return uuid.uuid5(_ROUTED_NAMESPACE, f"{need_id}:{agency.value}")
 
 
-def decide_routes(screened: NeedScreened, table: RoutingTable, *, now: datetime) -> list[RoutedCase]:
+@dataclass(frozen=True, slots=True)
+class NeedContact:
+    """Who reported a need and how to reach the person, as intake stored it."""
+
+    volunteer_id: str
+    consent_to_share: bool
+    contact: Contact | None
+
+
+def decide_routes(
+    screened: NeedScreened, table: RoutingTable, *, contact: NeedContact | None, now: datetime
+) -> list[RoutedCase]:
     """One case per agency that handles any of the need's types; none found: manual screening."""
     by_agency: dict[Agency, list[TypeAssessment]] = {}
     for assessment in screened.types:
@@ -25,18 +38,24 @@ def decide_routes(screened: NeedScreened, table: RoutingTable, *, now: datetime)
     if manual:
         by_agency[table.manual_screening] = []
     return [
-        _case(screened, agency, assessments, manual=manual, now=now)
+        _case(screened, agency, assessments, contact=contact, manual=manual, now=now)
         for agency, assessments in sorted(by_agency.items())
     ]
 
 
 def _case(
-    screened: NeedScreened, agency: Agency, assessments: list[TypeAssessment], *, manual: bool, now: datetime
+    screened: NeedScreened,
+    agency: Agency,
+    assessments: list[TypeAssessment],
+    *,
+    contact: NeedContact | None,
+    manual: bool,
+    now: datetime,
 ) -> RoutedCase:
     need = screened.need
     # A workplace drug tip can endanger the informant: no identity leaves intake with it.
     protect_identity = any(item.type is NeedType.DRUGS_WORKPLACE for item in screened.types)
-    share_contact = need.consent_to_share and not protect_identity
+    known = contact if contact is not None and not protect_identity else None
     return RoutedCase(
         event_id=routed_case_id(need.need_id, agency),
         need_id=need.need_id,
@@ -51,8 +70,8 @@ def _case(
         description=need.description,
         submitted_at=need.submitted_at,
         routed_at=now,
-        volunteer_id=None if protect_identity else need.volunteer_id,
-        contact=need.contact if share_contact else None,
+        volunteer_id=known.volunteer_id if known else None,
+        contact=known.contact if known and known.consent_to_share else None,
         classifier_version=screened.classifier_version,
     )
 

@@ -1,0 +1,1 @@
+"""Who may call intake: API keys, roles and scopes, rate limits, and the audit trail."""
