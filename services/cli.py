@@ -42,7 +42,7 @@ def _create_topics(_: argparse.Namespace) -> int:
     from shared.kafka import all_topics, create_topics
 
     settings = InfrastructureSettings().require(database=False)
-    created = asyncio.run(create_topics(settings.kafka_bootstrap_servers, all_topics(settings)))
+    created = asyncio.run(create_topics(settings, all_topics(settings)))
     print(f"created {created} topics")
     return 0
 

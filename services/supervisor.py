@@ -88,7 +88,7 @@ class EmbeddedBroker:
         print(f"needs-router: the embedded broker exited with {self.kafka.process.returncode}; restarting it "
               "(it kept nothing: needs not yet routed will be re-driven)", file=sys.stderr, flush=True)  # fmt: skip
         self.kafka = start_kafka(port=self.kafka.port)
-        asyncio.run(create_topics(settings.kafka_bootstrap_servers, all_topics(settings)))
+        asyncio.run(create_topics(settings, all_topics(settings)))
 
     def stop(self) -> None:
         """Stop the broker."""
@@ -110,7 +110,7 @@ def _wait_until_ready(url: str, processes: list[ServiceProcess], *, timeout_s: f
 async def prepare_infrastructure(settings: InfrastructureSettings) -> None:
     """Apply migrations and create every topic the pipeline uses."""
     await migrate(settings.database_url)
-    await create_topics(settings.kafka_bootstrap_servers, all_topics(settings))
+    await create_topics(settings, all_topics(settings))
 
 
 def up(*, port: int, replicas: int) -> int:

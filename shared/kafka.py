@@ -9,6 +9,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
+from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 
 from shared.contracts.need_types import Agency
 from shared.settings import InfrastructureSettings
@@ -20,11 +21,34 @@ _TOPIC_ALREADY_EXISTS = 36
 AGENCY_TOPIC_PARTITIONS = 3
 
 
+def broker_security(settings: InfrastructureSettings) -> BaseSecurity | None:
+    """SASL/SCRAM credentials when a username is configured, else plaintext (the embedded broker)."""
+    if not settings.kafka_sasl_username:
+        return None
+    scram = SASLScram512 if settings.kafka_sasl_mechanism == "SCRAM-SHA-512" else SASLScram256
+    return scram(
+        settings.kafka_sasl_username, settings.kafka_sasl_password.get_secret_value(), use_ssl=settings.kafka_use_tls
+    )
+
+
+def admin_client_options(settings: InfrastructureSettings) -> dict[str, object]:
+    """The same credentials in aiokafka's own terms, for the admin client."""
+    if not settings.kafka_sasl_username:
+        return {}
+    return {
+        "security_protocol": "SASL_SSL" if settings.kafka_use_tls else "SASL_PLAINTEXT",
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_sasl_username,
+        "sasl_plain_password": settings.kafka_sasl_password.get_secret_value(),
+    }
+
+
 def create_broker(settings: InfrastructureSettings, *, client_id: str) -> KafkaBroker:
     """A broker whose producer waits for all replicas and batches generously."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=client_id,
+        security=broker_security(settings),
         acks="all",
         linger_ms=settings.producer_linger_ms,
         max_batch_size=settings.producer_max_batch_bytes,
@@ -82,9 +106,13 @@ def all_topics(settings: InfrastructureSettings) -> list[NewTopic]:
     return topics
 
 
-async def create_topics(bootstrap_servers: str, topics: Iterable[NewTopic]) -> int:
+async def create_topics(settings: InfrastructureSettings, topics: Iterable[NewTopic]) -> int:
     """Create the topics that do not exist yet; return how many were created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="needs-router-admin")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id="needs-router-admin",
+        **admin_client_options(settings),
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -1,8 +1,8 @@
 """Settings every service reads from the environment."""
 
-from typing import Self
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,11 @@ class InfrastructureSettings(BaseSettings):
     # Batches of 256 KiB-1 MiB double throughput over aiokafka's 16 KiB default.
     producer_max_batch_bytes: int = Field(default=512 * 1024, ge=16 * 1024)
     consumer_max_records: int = Field(default=500, ge=1)
+    # SASL/SCRAM on a cluster with access control (docker compose): each service has its own user.
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_use_tls: bool = False
     database_pool_size: int = Field(default=10, ge=1)
 
     def require(self, *, kafka: bool = True, database: bool = True) -> Self:
