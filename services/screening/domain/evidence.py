@@ -39,23 +39,40 @@ class EvidenceWeigher:
     def __init__(self, lexicon: Lexicon) -> None:
         self._scoring = lexicon.scoring
         self._negation = MarkerFinder(lexicon.negation)
+        self._scope_end = MarkerFinder(lexicon.negation_scope_end)
         self._contrast = MarkerFinder(lexicon.contrast)
+        self._concession = MarkerFinder(lexicon.concession)
         self._contexts = {name: compile_words(words) for name, words in lexicon.contexts.items()}
         self._exclusions = tuple((exclusion, compile_words(exclusion.words)) for exclusion in lexicon.exclusions)
 
     def weigh(self, text: NormalisedText, tokens: Tokens, hits: list[Hit]) -> WeighedText:
         """Return the evidence of hits after negation, contrast, context and near-misses."""
-        clause_breaks = [match.start() for match in _CLAUSE_BREAK.finditer(text.text)]
         contrasts = [start for start, _ in self._contrast.find(text.text, tokens)]
+        # A comma typed just before but/แต่ ("the permit is valid, but ...") joins the two
+        # clauses rather than ending a sentence.
+        joining_commas = {_comma_before(text.text, contrast) for contrast in contrasts}
+        clause_breaks = [
+            match.start() for match in _CLAUSE_BREAK.finditer(text.text) if match.start() not in joining_commas
+        ]
+        all_negations = self._negation.find(text.text, tokens)
         negations = [
             span
-            for span in self._negation.find(text.text, tokens)
+            for span in all_negations
             # A negation inside a matched phrase belongs to it (เงินเดือนไม่ออก: pay not out).
             if not any(hit.start <= span[0] < hit.end for hit in hits)
         ]
-        segment_breaks = sorted(clause_breaks + contrasts)
-        negated = [self._is_negated(hit, negations, segment_breaks, text, tokens) for hit in hits]
+        # A phrase that opens with its own negation states a negative fact; a negation of an
+        # earlier coordinated verb does not flip it (ไม่ตักเตือนและไม่จ่ายค่าชดเชย).
+        self_negated = {start for start, _ in all_negations}
+        # Joiners (และ, and) end a negation's reach; only worth finding when something is negated.
+        scope_ends = [start for start, _ in self._scope_end.find(text.text, tokens)] if negations else []
+        segment_breaks = sorted(clause_breaks + contrasts + scope_ends)
+        negated = [
+            hit.start not in self_negated and self._is_negated(hit, negations, segment_breaks, text, tokens)
+            for hit in hits
+        ]
         asserted = [hit for hit, is_negated in zip(hits, negated, strict=True) if not is_negated]
+        concessions = [start for start, _ in self._concession.find(text.text, tokens)] if contrasts else []
         present = {name for name, words in self._contexts.items() if words is not None and words.search(text.text)}
 
         evidence = []
@@ -66,7 +83,7 @@ class EvidenceWeigher:
                 weight = group.weight
                 if is_negated:
                     weight *= self._scoring.negated_factor
-                elif self._intent_comes_later(hit, asserted, contrasts, clause_breaks):
+                elif self._intent_comes_later(hit, asserted, contrasts, clause_breaks, concessions):
                     weight *= self._scoring.before_contrast_factor
                 if group.context is not None:
                     weight *= group.with_context if group.context in present else group.without_context
@@ -114,11 +131,20 @@ class EvidenceWeigher:
         return False
 
     @staticmethod
-    def _intent_comes_later(hit: Hit, asserted: list[Hit], contrasts: list[int], clause_breaks: list[int]) -> bool:
-        """Tell whether a later clause of the same sentence, after but/แต่, has its own evidence."""
+    def _intent_comes_later(
+        hit: Hit, asserted: list[Hit], contrasts: list[int], clause_breaks: list[int], concessions: list[int]
+    ) -> bool:
+        """Tell whether the hit is conceded before but/แต่ and the later clause has its own evidence.
+
+        Only a conceding clause ("the permit is in order, but ...") gives way: a plain
+        "dismissed, but the employer hired illegal migrants" reports two real problems.
+        """
         for contrast in contrasts:
             if contrast < hit.end or not _none_between(clause_breaks, hit.end, contrast):
                 continue
+            clause_start = max((offset for offset in (*clause_breaks, *contrasts) if offset < hit.start), default=0)
+            if _none_between(concessions, clause_start, contrast):
+                return False
             return any(
                 other.start >= contrast
                 and _none_between(clause_breaks, contrast, other.start)
@@ -130,6 +156,8 @@ class EvidenceWeigher:
     def _fires(self, exclusion: Exclusion, words: re.Pattern[str] | None, text: str, present: set[str]) -> bool:
         if exclusion.unless_context is not None and exclusion.unless_context in present:
             return False
+        if exclusion.only_with_context is not None and exclusion.only_with_context not in present:
+            return False
         if exclusion.min_hits == 1:
             return (words is not None and words.search(text) is not None) or any(
                 pattern.search(text) for pattern in exclusion.patterns
@@ -138,6 +166,12 @@ class EvidenceWeigher:
         for pattern in exclusion.patterns:
             found.update(match.group(0) for match in pattern.finditer(text))
         return len(found) >= exclusion.min_hits
+
+
+def _comma_before(text: str, offset: int) -> int:
+    """Return the offset of a comma directly before offset (spaces allowed), or -1."""
+    head = text[:offset].rstrip(" ")
+    return len(head) - 1 if head.endswith(",") else -1
 
 
 def _none_between(sorted_offsets: Sequence[int], start: int, end: int) -> bool:

@@ -45,6 +45,7 @@ class Exclusion:
     min_hits: int
     keep_groups: frozenset[str]
     unless_context: str | None
+    only_with_context: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,9 @@ class Lexicon:
     scoring: ScoringSettings
     language: LanguageSettings
     negation: tuple[str, ...]
+    negation_scope_end: tuple[str, ...]
     contrast: tuple[str, ...]
+    concession: tuple[str, ...]
     contexts: Mapping[str, tuple[str, ...]]
     groups: tuple[TermGroup, ...]
     exclusions: tuple[Exclusion, ...]
@@ -119,7 +122,11 @@ def load_lexicon(path: pathlib.Path | None = None) -> Lexicon:
         scoring=_scoring(_get(main, "scoring", dict, main_file), main_file),
         language=_language(_get(main, "language", dict, main_file), main_file),
         negation=reader.words(_get(markers, "negation", list, main_file), "markers.negation"),
+        negation_scope_end=reader.words(
+            _get(markers, "negation_scope_end", list, main_file, []), "markers.negation_scope_end"
+        ),
         contrast=reader.words(_get(markers, "contrast", list, main_file), "markers.contrast"),
+        concession=reader.words(_get(markers, "concession", list, main_file, []), "markers.concession"),
         contexts=contexts,
         groups=tuple(groups),
         exclusions=tuple(reader.exclusion(raw, contexts) for raw in _get(main, "exclusions", list, main_file, [])),
@@ -231,6 +238,7 @@ class _Reader:
             min_hits=_get(raw, "min_hits", int, source, 1),
             keep_groups=frozenset(_get(raw, "keep_groups", list, source, [])),
             unless_context=_context(raw.get("unless_context"), contexts, f"exclusions[{name}]", source),
+            only_with_context=_context(raw.get("only_with_context"), contexts, f"exclusions[{name}]", source),
         )
 
 
