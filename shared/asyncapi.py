@@ -5,12 +5,21 @@ from functools import cache
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from shared.contracts.events import DeadLetter, NeedScreened, NeedSubmitted, PersonalDataErased, RoutedCase
-from shared.topics import NEEDS_DEAD_LETTERS, NEEDS_SCREENED, NEEDS_SUBMITTED
+from shared.contracts.events import (
+    CaseEscalated,
+    CaseStatusReport,
+    DeadLetter,
+    NeedScreened,
+    NeedSubmitted,
+    PersonalDataErased,
+    RoutedCase,
+)
+from shared.topics import CASE_STATUS, NEEDS_DEAD_LETTERS, NEEDS_SCREENED, NEEDS_SUBMITTED
 
 AGENCY_TOPIC_TEMPLATE = "agency.{agency}.{province_code}"
 # The same topics; FastStream documents one message per publisher, so a second name is needed.
 AGENCY_ERASURE_TOPIC_TEMPLATE = "agency.{agency}.{province_code} (erasure)"
+AGENCY_ESCALATION_TOPIC_TEMPLATE = "agency.mol.{province_code} (escalation)"
 
 
 def _catalogue() -> KafkaBroker:
@@ -37,6 +46,21 @@ def _catalogue() -> KafkaBroker:
         description=(
             "Intake publishes, on the same agency topics, that a need's personal data was erased "
             "(event_type personal_data.erased): agencies purge their copies."
+        ),
+    )  # fmt: skip
+    broker.publisher(
+        AGENCY_ESCALATION_TOPIC_TEMPLATE, schema=CaseEscalated, title="agency.mol.<province_code> escalation",
+        description=(
+            "Routing publishes, on the provincial labour office's topic, a routed case not accepted or "
+            "not resolved within its service-level time (event_type case.escalated)."
+        ),
+    )  # fmt: skip
+    broker.publisher(
+        CASE_STATUS, schema=CaseStatusReport, title="cases.status.v1",
+        description=(
+            "Agencies report on their cases (key = need_id): accepted, in_progress, resolved (with an "
+            "outcome), misrouted (with a reason, optionally reroute_to). Routing applies each report; "
+            "one that does not fit the case goes to needs.dlq.v1 with the reason."
         ),
     )  # fmt: skip
     broker.publisher(

@@ -10,12 +10,12 @@ an output published but not recorded is published again with the same event id.
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
 from shared.contracts.events import DeadLetter, Event
-from shared.inbox import RawRecord, dead_letter_messages, parse_records
+from shared.inbox import RawRecord, dead_letter, dead_letter_messages, parse_records
 from shared.kafka import OutgoingMessage
 from shared.retry import retry_transient
 
@@ -37,10 +37,15 @@ class ResultStore(Protocol[In, Out]):  # type: ignore[misc]
 
 @dataclass(frozen=True, slots=True)
 class Produced(Generic[Out]):
-    """What a service made of a batch of events: results to record, records to publish."""
+    """What a service made of a batch of events: results to record, records to publish.
+
+    ``refused`` names events that are valid messages but cannot be applied (event id, reason):
+    they become dead letters like unreadable ones.
+    """
 
     results: list[Out]
     messages: list[OutgoingMessage]
+    refused: list[tuple[UUID, str]] = field(default_factory=list)
 
 
 Publish = Callable[[Sequence[OutgoingMessage]], Awaitable[None]]
@@ -76,13 +81,16 @@ async def consume_batch(
     )
     fresh = [event for event in parsed.events if event.event_id not in done]
     produced = await produce(fresh) if fresh else Produced(results=[], messages=[])
-    outgoing = produced.messages + dead_letter_messages(parsed.dead_letters)
+    letters = parsed.dead_letters + [
+        dead_letter(parsed.records[event_id], error=reason, consumer=consumer) for event_id, reason in produced.refused
+    ]
+    outgoing = produced.messages + dead_letter_messages(letters)
     if outgoing:
         await retry_transient(lambda: publish(outgoing), what=f"{consumer}: publish")
-    if produced.results or parsed.dead_letters:
-        await retry_transient(lambda: store.record(produced.results, parsed.dead_letters), what=f"{consumer}: record")
+    if produced.results or letters:
+        await retry_transient(lambda: store.record(produced.results, letters), what=f"{consumer}: record")
     return BatchReport(
-        processed=len(fresh),
+        processed=len(fresh) - len(produced.refused),
         duplicates=len(records) - len(fresh) - len(parsed.dead_letters),
-        dead_letters=len(parsed.dead_letters),
+        dead_letters=len(letters),
     )

@@ -39,6 +39,7 @@ class ParsedBatch(Generic[E]):
 
     events: list[E] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    records: dict[uuid.UUID, RawRecord] = field(default_factory=dict)
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -82,6 +83,7 @@ def parse_records(records: Iterable[RawRecord], model: type[E], *, consumer: str
         if event.event_id not in seen:
             seen.add(event.event_id)
             batch.events.append(event)
+            batch.records[event.event_id] = record
     return batch
 
 

@@ -5,8 +5,9 @@ from shared.contracts.need_types import Agency
 NEEDS_SUBMITTED = "needs.submitted.v1"
 NEEDS_SCREENED = "needs.screened.v1"
 NEEDS_DEAD_LETTERS = "needs.dlq.v1"
+CASE_STATUS = "cases.status.v1"
 
-PIPELINE_TOPICS = (NEEDS_SUBMITTED, NEEDS_SCREENED, NEEDS_DEAD_LETTERS)
+PIPELINE_TOPICS = (NEEDS_SUBMITTED, NEEDS_SCREENED, NEEDS_DEAD_LETTERS, CASE_STATUS)
 
 
 def agency_topic(agency: Agency, province_code: str) -> str:

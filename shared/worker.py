@@ -47,7 +47,8 @@ async def pause_before_rewind(error: BaseException, *, consumer: str) -> None:
     await asyncio.sleep(1.0)
 
 
-ServiceFactory = Callable[[asyncpg.Pool, KafkaBroker], Awaitable[object]]
+# Builds the use cases a service's handlers need, by the name handlers find them under.
+ServiceFactory = Callable[[asyncpg.Pool, KafkaBroker], Awaitable[dict[str, object]]]
 
 
 def create_worker_app(
@@ -57,9 +58,10 @@ def create_worker_app(
     router: KafkaRouter,
     build_service: ServiceFactory,
 ) -> FastStream:
-    """A consuming service: its broker, router, pool and domain service, made in lifespan.
+    """A consuming service: its broker, router, pool and use cases, made in lifespan.
 
-    The service object is put in FastStream's context under ``name`` for the handlers.
+    The use cases are put in FastStream's context, for the handlers, under the names
+    ``build_service`` gives them.
     """
     broker = create_broker(settings, client_id=name)
     broker.include_router(router)
@@ -72,7 +74,8 @@ def create_worker_app(
             lambda: create_pool(settings.database_url, max_size=settings.database_pool_size), what=f"{name}: database"
         )
         await retry_transient(broker.connect, what=f"{name}: broker")
-        context.set_global(name, await build_service(pool, broker))
+        for key, service in (await build_service(pool, broker)).items():
+            context.set_global(key, service)
         # The long-lived objects made so far (lexicon, dictionaries) never become garbage: keep
         # them out of every collection, which otherwise walks them at run time and for seconds at exit.
         gc.freeze()

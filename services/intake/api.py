@@ -1,12 +1,12 @@
 """Intake's HTTP endpoints: thin, they check the caller, validate, call the domain and the repository, answer."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import asyncpg
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, TypeAdapter
@@ -20,8 +20,10 @@ from services.intake.domain.submission import NeedSubmission, accept
 from services.intake.errors import problem
 from services.intake.outbox_relay import OutboxRelay
 from services.intake.personal_data import PersonalDataCipher
+from services.intake.repository import NeedState
 from shared.asyncapi import asyncapi_json
-from shared.contracts.events import TypeAssessment
+from shared.case_status import InvalidTransition, check_transition
+from shared.contracts.events import CaseStatusReport, TypeAssessment
 from shared.contracts.need_types import Agency
 from shared.retry import TRANSIENT_ERRORS
 
@@ -58,6 +60,7 @@ Resources = Annotated[IntakeResources, Depends(_resources)]
 AnyCaller = Annotated[Principal, Depends(allow(Role.VOLUNTEER_APP, Role.AGENCY, Role.ADMIN))]
 Submitter = Annotated[Principal, Depends(allow(Role.VOLUNTEER_APP, Role.ADMIN))]
 Admin = Annotated[Principal, Depends(allow(Role.ADMIN))]
+Reporter = Annotated[Principal, Depends(allow(Role.AGENCY, Role.ADMIN))]
 
 
 class Accepted(BaseModel):
@@ -68,20 +71,31 @@ class Accepted(BaseModel):
 
 
 class RoutedTo(BaseModel):
-    """One agency queue the need was forwarded to."""
+    """One agency queue the need was forwarded to, and where the case stands there."""
 
     agency: str
     topic: str
     types: list[str]
     manual_screening: bool
     routed_at: datetime
+    status: str
+    status_at: datetime | None
+
+
+class TimelineEntry(BaseModel):
+    """One step in a need's life."""
+
+    at: datetime
+    step: Literal["accepted", "screened", "routed", "accepted_by_agency", "in_progress", "resolved", "misrouted"]
+    agency: str | None = None
+    detail: str = ""
 
 
 class NeedView(BaseModel):
-    """Where a need stands."""
+    """Where a need stands, and how it got there."""
 
     need_id: uuid.UUID
-    status: Literal["accepted", "screened", "routed"]
+    status: NeedState
     province_code: str
     district_code: str
     subdistrict_code: str
@@ -90,7 +104,27 @@ class NeedView(BaseModel):
     manual_reason: str | None
     classifier_version: str | None
     routed_to: list[RoutedTo]
+    timeline: list[TimelineEntry]
     personal_data_erased: bool
+
+
+class NeedLine(BaseModel):
+    """One need in a list."""
+
+    need_id: uuid.UUID
+    status: NeedState
+    province_code: str
+    submitted_at: datetime
+    agencies: list[str]
+
+
+class StatusReported(BaseModel):
+    """The answer to an agency's report: queued for routing, which applies it."""
+
+    need_id: uuid.UUID
+    agency: Agency
+    status: str
+    event_id: uuid.UUID
 
 
 class IdentityView(BaseModel):
@@ -179,8 +213,86 @@ async def get_need(need_id: uuid.UUID, resources: Resources, caller: AnyCaller) 
         manual_reason=screening["manual_reason"] if screening else None,
         classifier_version=screening["classifier_version"] if screening else None,
         routed_to=[RoutedTo(**dict(row)) for row in found.routed],
+        timeline=timeline(found),
         personal_data_erased=found.need["personal_data_erased_at"] is not None,
     )
+
+
+def timeline(found: repository.NeedStatus) -> list[TimelineEntry]:
+    """Accepted, screened, routed to each office, then every agency report, in time order."""
+    entries = [TimelineEntry(at=found.need["submitted_at"], step="accepted")]
+    if found.screening:
+        types = ", ".join(item.type for item in _ASSESSMENTS.validate_json(found.screening["types"]))
+        entries.append(
+            TimelineEntry(at=found.screening["screened_at"], step="screened", detail=types or "manual screening")
+        )
+    entries += [
+        TimelineEntry(at=row["routed_at"], step="routed", agency=row["agency"], detail=row["topic"])
+        for row in found.routed
+    ]
+    entries += [
+        TimelineEntry(
+            at=row["reported_at"],
+            step="accepted_by_agency" if row["status"] == "accepted" else row["status"],
+            agency=row["agency"],
+            detail=" ".join(part for part in (row["note"], row["outcome"] or "", row["reason"] or "") if part),
+        )
+        for row in found.reports
+    ]
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+@router.get("/v1/needs", response_model=list[NeedLine], responses=_AUTH_RESPONSES)
+async def list_needs(
+    resources: Resources,
+    caller: AnyCaller,
+    volunteer_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    status: NeedState | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[NeedLine]:
+    """A volunteer's needs (or any visible to the caller), newest first, optionally of one status."""
+    async with resources.pool.acquire() as connection:
+        found = await repository.list_needs(
+            connection,
+            volunteer_id=volunteer_id,
+            submitted_by=caller.owner if caller.role is Role.VOLUNTEER_APP else None,
+            agency=caller.agency if caller.role is Role.AGENCY else None,
+            provinces=caller.provinces if caller.role is Role.AGENCY else frozenset(),
+            limit=limit if status is None else 5 * limit,
+        )
+    lines = [NeedLine(**asdict(need)) for need in found if status is None or need.status == status]
+    return lines[:limit]
+
+
+@router.post(
+    "/v1/needs/{need_id}/status",
+    status_code=202,
+    response_model=StatusReported,
+    responses={**_AUTH_RESPONSES, 404: {"description": "No such need, or not yours"},
+               409: {"description": "The report does not fit where the case stands"}},
+)  # fmt: skip
+async def report_status(
+    need_id: uuid.UUID, report: CaseStatusReport, resources: Resources, caller: Reporter
+) -> StatusReported | JSONResponse:
+    """An agency reports on its case: accepted, in_progress, resolved (with an outcome) or misrouted (with a reason)."""
+    if report.need_id != need_id:
+        return problem(422, [{"field": "need_id", "problem": "the body's need_id differs from the path's"}])
+    if caller.role is Role.AGENCY and report.agency is not caller.agency:
+        return problem(403, [{"field": "agency", "problem": f"a {caller.agency} key may report only for its agency"}])
+    async with resources.pool.acquire() as connection, connection.transaction():
+        found = await repository.need_status(connection, need_id)
+        if found is None or not may_read(caller, found):
+            return problem(404, [_NOT_FOUND])
+        try:
+            check_transition(
+                await repository.case_state(connection, need_id, report.agency), report.status, agency=report.agency
+            )
+        except InvalidTransition as invalid:
+            return problem(409, [{"field": "status", "problem": str(invalid)}])
+        await repository.queue_status_report(connection, report)
+        await access.audit(connection, actor=caller, action=f"status:{report.status}", need_id=need_id)
+    resources.relay.wake()
+    return StatusReported(need_id=need_id, agency=report.agency, status=report.status, event_id=report.event_id)
 
 
 @router.post(

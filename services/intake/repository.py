@@ -1,6 +1,7 @@
 """Intake's PostgreSQL: needs, their outbox records, and what the pipeline did with them."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -9,10 +10,10 @@ import asyncpg
 
 from services.intake.domain.submission import NeedSubmission
 from services.intake.personal_data import PersonalDataCipher
-from shared.contracts.events import NeedSubmitted, PersonalDataErased
+from shared.contracts.events import CaseStatusReport, NeedSubmitted, PersonalDataErased
 from shared.contracts.need_types import Agency
 from shared.database import Connection
-from shared.topics import NEEDS_SUBMITTED, agency_topic
+from shared.topics import CASE_STATUS, NEEDS_SUBMITTED, agency_topic
 
 
 class IdempotencyConflict(ValueError):
@@ -85,20 +86,38 @@ async def _earlier_need(
     return StoredNeed(need_id=row["need_id"], created=False)
 
 
+NeedState = Literal["accepted", "screened", "routed", "in_progress", "resolved"]
+
+
+def overall_status(*, screened: bool, case_states: Sequence[str]) -> NeedState:
+    """Where a need stands as a whole.
+
+    ``resolved`` once every live case (those not sent back as misrouted) is resolved;
+    ``in_progress`` once an agency accepted it; else ``routed``, ``screened`` or ``accepted``.
+    """
+    live = [state for state in case_states if state != "misrouted"]
+    if live and all(state == "resolved" for state in live):
+        return "resolved"
+    if any(state in {"accepted", "in_progress", "resolved"} for state in live):
+        return "in_progress"
+    if case_states:
+        return "routed"
+    return "screened" if screened else "accepted"
+
+
 @dataclass(frozen=True, slots=True)
 class NeedStatus:
-    """A need as the pipeline has taken it so far."""
+    """A need as the pipeline and the agencies have taken it so far."""
 
     need: asyncpg.Record
     screening: asyncpg.Record | None
     routed: list[asyncpg.Record]
+    reports: list[asyncpg.Record]
 
     @property
-    def status(self) -> Literal["accepted", "screened", "routed"]:
-        """``routed`` once forwarded, ``screened`` once classified, else ``accepted``."""
-        if self.routed:
-            return "routed"
-        return "screened" if self.screening else "accepted"
+    def status(self) -> NeedState:
+        """Where the need stands as a whole (see overall_status)."""
+        return overall_status(screened=self.screening is not None, case_states=[row["status"] for row in self.routed])
 
     @property
     def routed_agencies(self) -> set[Agency]:
@@ -121,10 +140,83 @@ async def need_status(connection: Connection, need_id: uuid.UUID) -> NeedStatus 
         need_id,
     )
     routed = await connection.fetch(
-        "SELECT agency, topic, types, manual_screening, routed_at FROM routed_cases WHERE need_id = $1 ORDER BY agency",
+        "SELECT agency, topic, types, manual_screening, routed_at, status, status_at FROM routed_cases"
+        " WHERE need_id = $1 ORDER BY routed_at, agency",
         need_id,
     )
-    return NeedStatus(need=need, screening=screening, routed=list(routed))
+    reports = await connection.fetch(
+        "SELECT agency, status, note, outcome, reason, reroute_to, reported_at FROM case_status_history"
+        " WHERE need_id = $1 ORDER BY reported_at, recorded_at",
+        need_id,
+    )
+    return NeedStatus(need=need, screening=screening, routed=list(routed), reports=list(reports))
+
+
+async def case_state(connection: Connection, need_id: uuid.UUID, agency: Agency) -> str | None:
+    """Where one agency's case of a need stands; None if the need was never routed to it."""
+    state: str | None = await connection.fetchval(
+        "SELECT status FROM routed_cases WHERE need_id = $1 AND agency = $2", need_id, agency.value
+    )
+    return state
+
+
+async def queue_status_report(connection: Connection, report: CaseStatusReport) -> None:
+    """Publish an agency's report on ``cases.status.v1`` through the outbox; routing applies it."""
+    await connection.execute(
+        "INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3)",
+        CASE_STATUS, str(report.need_id).encode(), report.model_dump_json().encode(),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class NeedSummary:
+    """One line of a list of needs."""
+
+    need_id: uuid.UUID
+    status: NeedState
+    province_code: str
+    submitted_at: datetime
+    agencies: list[str]
+
+
+async def list_needs(
+    connection: Connection,
+    *,
+    volunteer_id: str | None,
+    submitted_by: str | None,
+    agency: Agency | None,
+    provinces: frozenset[str],
+    limit: int,
+) -> list[NeedSummary]:
+    """The newest needs visible to a caller, with their overall status."""
+    rows = await connection.fetch(
+        """
+        SELECT n.need_id, n.province_code, n.submitted_at, s.need_id IS NOT NULL AS screened,
+               coalesce(array_agg(r.agency ORDER BY r.agency) FILTER (WHERE r.agency IS NOT NULL), '{}') AS agencies,
+               coalesce(array_agg(r.status) FILTER (WHERE r.status IS NOT NULL), '{}') AS case_states
+        FROM needs n
+        LEFT JOIN screenings s ON s.need_id = n.need_id
+        LEFT JOIN routed_cases r ON r.need_id = n.need_id
+        WHERE ($1::text IS NULL OR n.volunteer_id = $1)
+          AND ($2::text IS NULL OR n.submitted_by = $2)
+          AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM routed_cases a WHERE a.need_id = n.need_id AND a.agency = $3))
+          AND (cardinality($4::text[]) = 0 OR n.province_code = ANY($4::text[]))
+        GROUP BY n.need_id, s.need_id
+        ORDER BY n.submitted_at DESC
+        LIMIT $5
+        """,
+        volunteer_id, submitted_by, agency.value if agency else None, sorted(provinces), limit,
+    )  # fmt: skip
+    return [
+        NeedSummary(
+            need_id=row["need_id"],
+            status=overall_status(screened=row["screened"], case_states=row["case_states"]),
+            province_code=row["province_code"],
+            submitted_at=row["submitted_at"],
+            agencies=list(row["agencies"]),
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,21 +1,27 @@
-"""Routing's composition root: broker, pool and routing-table store, created in lifespan."""
+"""Routing's composition root: broker, pool, routing table and the case-status desk, created in lifespan."""
 
 import asyncpg
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
 from services.routing.handlers import create_router
-from services.routing.repository import RoutingStore
+from services.routing.repository import RoutingStore, StatusStore
 from services.routing.router import CONSUMER, Router
 from services.routing.settings import RoutingSettings
+from services.routing.status_reports import CONSUMER as STATUS_CONSUMER
+from services.routing.status_reports import StatusReports
 from shared.worker import create_worker_app, run_worker
 
 
 def create_app(settings: RoutingSettings) -> FastStream:
     """The routing service."""
 
-    async def build_router(pool: asyncpg.Pool, broker: KafkaBroker) -> Router:
-        return Router(store=RoutingStore(pool, refresh_s=settings.routing_table_refresh_s), broker=broker)
+    async def build_router(pool: asyncpg.Pool, broker: KafkaBroker) -> dict[str, object]:
+        routing = RoutingStore(pool, refresh_s=settings.routing_table_refresh_s)
+        return {
+            CONSUMER: Router(store=routing, broker=broker),
+            STATUS_CONSUMER: StatusReports(store=StatusStore(pool, routing), broker=broker),
+        }
 
     return create_worker_app(settings, name=CONSUMER, router=create_router(settings), build_service=build_router)
 

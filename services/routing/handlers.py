@@ -1,4 +1,4 @@
-"""Routing's subscriber: hands each raw batch to the Router."""
+"""Routing's subscribers: screened needs to the Router, agencies' reports to StatusReports."""
 
 from typing import Annotated
 
@@ -8,12 +8,14 @@ from faststream.kafka.annotations import KafkaMessage
 
 from services.routing.router import CONSUMER, Router
 from services.routing.settings import RoutingSettings
-from shared.topics import NEEDS_SCREENED
+from services.routing.status_reports import CONSUMER as STATUS_CONSUMER
+from services.routing.status_reports import StatusReports
+from shared.topics import CASE_STATUS, NEEDS_SCREENED
 from shared.worker import batch_subscriber_options, pause_before_rewind
 
 
 def create_router(settings: RoutingSettings) -> KafkaRouter:
-    """The subscriber of ``needs.screened.v1``."""
+    """The subscribers of ``needs.screened.v1`` and ``cases.status.v1``."""
     router = KafkaRouter()
 
     @router.subscriber(
@@ -26,6 +28,20 @@ def create_router(settings: RoutingSettings) -> KafkaRouter:
             await router.handle(message.raw_message)
         except Exception as error:
             await pause_before_rewind(error, consumer=CONSUMER)
+            raise
+
+    @router.subscriber(
+        CASE_STATUS,
+        title="routing: cases.status.v1",
+        **batch_subscriber_options(settings, group_id=settings.case_status_group_id),
+    )
+    async def apply_case_reports(
+        message: KafkaMessage, reports: Annotated[StatusReports, Context(STATUS_CONSUMER)]
+    ) -> None:
+        try:
+            await reports.handle(message.raw_message)
+        except Exception as error:
+            await pause_before_rewind(error, consumer=STATUS_CONSUMER)
             raise
 
     return router

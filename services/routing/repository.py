@@ -2,13 +2,15 @@
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
 
 from services.routing.domain.decide import NeedContact, topic_of
 from services.routing.domain.routing_table import RoutingTable
-from shared.contracts.events import DeadLetter, NeedScreened, RoutedCase
+from shared.contracts.events import CaseStatusReport, DeadLetter, NeedScreened, RoutedCase
+from shared.contracts.need_types import Agency
 from shared.contracts.person import Contact
 from shared.database import Connection
 from shared.dead_letter_store import record_dead_letters
@@ -66,22 +68,25 @@ class RoutingStore:
     async def record(self, results: Sequence[RoutedCase], dead_letters: Sequence[DeadLetter]) -> None:
         """Insert the routed cases and dead letters of one batch in one transaction."""
         async with self._pool.acquire() as connection, connection.transaction():
-            if results:
-                await connection.executemany(
-                    """
-                    INSERT INTO routed_cases (event_id, need_id, agency, province_code, topic, types,
-                        manual_screening, routed_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                    ON CONFLICT (event_id) DO NOTHING
-                    """,
-                    [
-                        (case.event_id, case.need_id, case.agency.value, case.province_code,
-                         topic_of(case), [str(need_type) for need_type in case.types],
-                         case.manual_screening, case.routed_at)
-                        for case in results
-                    ],
-                )  # fmt: skip
+            await _insert_routed_cases(connection, results)
             await record_dead_letters(connection, dead_letters)
+
+
+async def _insert_routed_cases(connection: Connection, cases: Sequence[RoutedCase]) -> None:
+    if not cases:
+        return
+    await connection.executemany(
+        """
+        INSERT INTO routed_cases (event_id, need_id, agency, province_code, topic, types, manual_screening, routed_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (event_id) DO NOTHING
+        """,
+        [
+            (case.event_id, case.need_id, case.agency.value, case.province_code, topic_of(case),
+             [str(need_type) for need_type in case.types], case.manual_screening, case.routed_at)
+            for case in cases
+        ],
+    )  # fmt: skip
 
 
 def _need_contact(row: asyncpg.Record) -> NeedContact:
@@ -95,3 +100,86 @@ def _need_contact(row: asyncpg.Record) -> NeedContact:
         if has_contact
         else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanges:
+    """What one batch of agency reports changed: the reports, and the cases forwarded again."""
+
+    reports: list[CaseStatusReport]
+    rerouted: list[RoutedCase]
+
+
+class StatusStore:
+    """Case states, agencies' reports and the corrections they imply, in PostgreSQL."""
+
+    def __init__(self, pool: asyncpg.Pool, routing: RoutingStore) -> None:
+        self._pool = pool
+        self.routing = routing
+
+    async def case_states(self, need_ids: Sequence[UUID]) -> dict[tuple[UUID, Agency], str]:
+        """Where each routed case of these needs stands, by (need, agency)."""
+        rows = await self._pool.fetch(
+            "SELECT need_id, agency, status FROM routed_cases WHERE need_id = ANY($1::uuid[])", list(need_ids)
+        )
+        return {(row["need_id"], Agency(row["agency"])): row["status"] for row in rows}
+
+    async def screenings(self, need_ids: Sequence[UUID]) -> dict[UUID, NeedScreened]:
+        """The screening results of these needs, as published."""
+        rows = await self._pool.fetch(
+            "SELECT need_id, event_payload FROM screenings WHERE need_id = ANY($1::uuid[])", list(need_ids)
+        )
+        return {row["need_id"]: NeedScreened.model_validate_json(row["event_payload"]) for row in rows}
+
+    async def already_processed(self, events: Sequence[CaseStatusReport]) -> set[UUID]:
+        """Reports already recorded."""
+        rows = await self._pool.fetch(
+            "SELECT event_id FROM case_status_history WHERE event_id = ANY($1::uuid[])",
+            [event.event_id for event in events],
+        )
+        return {row["event_id"] for row in rows}
+
+    async def record(self, results: Sequence[StatusChanges], dead_letters: Sequence[DeadLetter]) -> None:
+        """Record reports, new case states, re-routed cases and corrections in one transaction."""
+        reports = [report for changes in results for report in changes.reports]
+        rerouted = [case for changes in results for case in changes.rerouted]
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.executemany(
+                """
+                INSERT INTO case_status_history (event_id, need_id, agency, status, note, outcome, reason,
+                    reroute_to, reported_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING
+                """,
+                [
+                    (r.event_id, r.need_id, r.agency.value, r.status, r.note, r.outcome, r.reason,
+                     r.reroute_to.value if r.reroute_to else None, r.at)
+                    for r in reports
+                ],
+            )  # fmt: skip
+            await connection.executemany(
+                """
+                UPDATE routed_cases SET status = $3, status_at = $4,
+                    accepted_at = CASE WHEN $3 = 'accepted' THEN $4 ELSE accepted_at END,
+                    resolved_at = CASE WHEN $3 = 'resolved' THEN $4 ELSE resolved_at END
+                WHERE need_id = $1 AND agency = $2
+                """,
+                [(r.need_id, r.agency.value, r.status, r.at) for r in reports],
+            )
+            await _insert_routed_cases(connection, rerouted)
+            await connection.executemany(
+                """
+                INSERT INTO screening_corrections (need_id, corrected_by, description, classified_types,
+                    corrected_agency, reason, corrected_at)
+                SELECT $1, $2, convert_from(s.event_payload, 'UTF8')::jsonb -> 'need' ->> 'description',
+                    ARRAY(SELECT jsonb_array_elements(s.types) ->> 'type'), $3, $4, $5
+                FROM screenings s WHERE s.need_id = $1
+                ON CONFLICT (need_id, corrected_by) DO NOTHING
+                """,
+                [
+                    (r.need_id, r.agency.value, (r.reroute_to.value if r.reroute_to else "manual_screening"),
+                     r.reason or r.note, r.at)
+                    for r in reports
+                    if r.status == "misrouted"
+                ],
+            )  # fmt: skip
+            await record_dead_letters(connection, dead_letters)

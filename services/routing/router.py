@@ -57,10 +57,9 @@ def route(
         for screened in screenings
         for case in decide_routes(screened, table, contact=contacts.get(screened.need.need_id), now=now)
     ]
-    return Produced(
-        results=cases,
-        messages=[
-            OutgoingMessage(topic=topic_of(case), key=str(case.need_id).encode(), value=case.model_dump_json().encode())
-            for case in cases
-        ],
-    )
+    return Produced(results=cases, messages=[case_message(case) for case in cases])
+
+
+def case_message(case: RoutedCase) -> OutgoingMessage:
+    """The record that carries a routed case to its agency's queue, keyed by need id."""
+    return OutgoingMessage(topic=topic_of(case), key=str(case.need_id).encode(), value=case.model_dump_json().encode())

@@ -9,4 +9,5 @@ class RoutingSettings(InfrastructureSettings):
     """Routing's consumer group, and how soon a change to the routing table takes effect."""
 
     routing_group_id: str = "routing"
+    case_status_group_id: str = "case-status"
     routing_table_refresh_s: float = Field(default=5.0, gt=0)

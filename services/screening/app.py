@@ -15,8 +15,8 @@ from shared.worker import create_worker_app, run_worker
 def create_app(settings: ScreeningSettings) -> FastStream:
     """The screening service."""
 
-    async def build_screener(pool: asyncpg.Pool, broker: KafkaBroker) -> Screener:
-        return Screener(classifier=Classifier.load(), store=ScreeningStore(pool), broker=broker)
+    async def build_screener(pool: asyncpg.Pool, broker: KafkaBroker) -> dict[str, object]:
+        return {CONSUMER: Screener(classifier=Classifier.load(), store=ScreeningStore(pool), broker=broker)}
 
     return create_worker_app(settings, name=CONSUMER, router=create_router(settings), build_service=build_screener)
 

@@ -2,11 +2,12 @@
 
 import base64
 import binascii
+import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from shared.contracts.need_types import Agency, NeedType
 from shared.contracts.person import Contact
@@ -127,6 +128,62 @@ class PersonalDataErased(Event):
     agency: Agency
     province_code: ProvinceCode
     erased_at: datetime
+
+
+CaseStatus = Literal["accepted", "in_progress", "resolved", "misrouted"]
+_STATUS_NAMESPACE = uuid.UUID("3c9a1e2f-7b64-4d18-a5e0-9f2b6c8d4e71")
+
+
+class CaseStatusReport(Event):
+    """An agency's report on a case (topic ``cases.status.v1``, key = need_id, or the HTTP status call).
+
+    Agencies need not send ``event_id``: it follows from need, agency, status and time, so the
+    same report sent twice is recorded once. A resolved case states its outcome, a misrouted
+    one its reason (in ``outcome``/``reason``, or else in ``note``).
+    """
+
+    schema_version: Literal[1] = 1
+    need_id: UUID
+    agency: Agency
+    status: CaseStatus
+    note: Annotated[str, Field(max_length=2000), WithoutNul] = ""
+    at: datetime
+    outcome: Annotated[str, Field(max_length=2000), WithoutNul] | None = None
+    reason: Annotated[str, Field(max_length=2000), WithoutNul] | None = None
+    reroute_to: Agency | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_event_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("event_id") is None:
+            origin = ":".join(str(data.get(name)) for name in ("need_id", "agency", "status", "at"))
+            return {**data, "event_id": uuid.uuid5(_STATUS_NAMESPACE, origin)}
+        return data
+
+    @model_validator(mode="after")
+    def _explained(self) -> "CaseStatusReport":
+        if self.status == "resolved" and not (self.outcome or self.note).strip():
+            raise ValueError("a resolved case needs its outcome (outcome or note)")
+        if self.status == "misrouted" and not (self.reason or self.note).strip():
+            raise ValueError("a misrouted case needs its reason (reason or note)")
+        if self.reroute_to is not None and self.status != "misrouted":
+            raise ValueError("reroute_to goes only with status misrouted")
+        if self.reroute_to is not None and self.reroute_to == self.agency:
+            raise ValueError("reroute_to must name another agency")
+        return self
+
+
+class CaseEscalated(Event):
+    """A routed case past its service-level time, on the provincial labour office's topic."""
+
+    schema_version: Literal[1] = 1
+    event_type: Literal["case.escalated"] = "case.escalated"
+    need_id: UUID
+    agency: Agency
+    province_code: ProvinceCode
+    overdue: Literal["not_accepted", "not_resolved"]
+    routed_at: datetime
+    escalated_at: datetime
 
 
 class DeadLetter(Event):

@@ -6,13 +6,23 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from shared.asyncapi import asyncapi_json
-from shared.contracts.events import DeadLetter, NeedScreened, NeedSubmitted, PersonalDataErased, RoutedCase
+from shared.contracts.events import (
+    CaseEscalated,
+    CaseStatusReport,
+    DeadLetter,
+    NeedScreened,
+    NeedSubmitted,
+    PersonalDataErased,
+    RoutedCase,
+)
 
 CONTRACTS: dict[str, type[BaseModel]] = {
     "needs.submitted.v1": NeedSubmitted,
     "needs.screened.v1": NeedScreened,
     "agency.routed-case.v1": RoutedCase,
     "agency.personal-data-erased.v1": PersonalDataErased,
+    "agency.case-escalated.v1": CaseEscalated,
+    "cases.status.v1": CaseStatusReport,
     "needs.dlq.v1": DeadLetter,
 }
 

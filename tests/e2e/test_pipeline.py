@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -70,10 +70,10 @@ def pipeline() -> Iterator[RunningPipeline]:
                 process.wait()
 
 
-def create_key_from_the_command_line(database_url: str, role: str) -> str:
+def create_key_from_the_command_line(database_url: str, role: str, *scope: str) -> str:
     """What an operator does: ``needs-router keys create``; its last line is ``API_KEY=<key>``."""
     created = subprocess.run(
-        [sys.executable, "-m", "services.cli", "keys", "create", "--role", role],
+        [sys.executable, "-m", "services.cli", "keys", "create", "--role", role, *scope],
         env={**os.environ, "DATABASE_URL": database_url}, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     name, _, key = created.stdout.strip().splitlines()[-1].partition("=")
@@ -229,6 +229,105 @@ def test_no_topic_carries_a_national_id_in_clear_nor_an_identity_on_a_drug_tip(p
     consumer.close()
     print(f"scanned {scanned} records on {len(topics)} topics")
     assert {"needs.submitted.v1", "needs.screened.v1", "agency.mol.33"} <= seen_for_tip
+
+
+def agency_key(pipeline: RunningPipeline, agency: str, province: str) -> dict[str, str]:
+    key = create_key_from_the_command_line(pipeline.database_url, "agency", "--agency", agency, "--province", province)
+    return {"Authorization": f"Bearer {key}"}
+
+
+def timeline_of(pipeline: RunningPipeline, need_id: str, until: Callable[[dict], bool]) -> dict:
+    headers = {"Authorization": f"Bearer {pipeline.app_key}"}
+    deadline = time.monotonic() + 30
+    while True:
+        need = httpx.get(f"{pipeline.intake_url}/v1/needs/{need_id}", headers=headers, timeout=10).json()
+        if until(need) or time.monotonic() > deadline:
+            return need
+        time.sleep(0.2)
+
+
+def test_an_agency_accepts_over_http_and_resolves_over_kafka_and_the_volunteer_sees_every_step(
+    pipeline: RunningPipeline,
+) -> None:
+    need_id = post_need(pipeline, "นายจ้างไม่จ่ายค่าล่วงเวลา 3 เดือน")
+    read_with_librdkafka(pipeline.kafka, ["agency.dlpw.33"], wanted={need_id})
+    dlpw = agency_key(pipeline, "dlpw", "33")
+    status_url = f"{pipeline.intake_url}/v1/needs/{need_id}/status"
+
+    too_early = {
+        "need_id": need_id,
+        "agency": "dlpw",
+        "status": "resolved",
+        "note": "paid",
+        "at": "2026-11-22T09:00:00Z",
+    }
+    refused = httpx.post(status_url, json=too_early, headers=dlpw, timeout=10)
+    assert refused.status_code == 409
+    assert "cannot become resolved" in refused.json()["errors"][0]["problem"]
+    not_theirs = {**too_early, "agency": "doe", "status": "accepted"}
+    assert httpx.post(status_url, json=not_theirs, headers=dlpw, timeout=10).status_code == 403
+
+    accept = {
+        "need_id": need_id,
+        "agency": "dlpw",
+        "status": "accepted",
+        "note": "รับเรื่องแล้ว",
+        "at": "2026-11-22T09:00:00Z",
+    }
+    assert httpx.post(status_url, json=accept, headers=dlpw, timeout=10).status_code == 202
+    timeline_of(pipeline, need_id, lambda need: need["status"] == "in_progress")
+
+    resolved = {"need_id": need_id, "agency": "dlpw", "status": "resolved", "note": "นายจ้างจ่ายครบแล้ว",
+                "outcome": "paid in full", "at": "2026-11-23T10:00:00Z"}  # fmt: skip
+    producer = Producer({"bootstrap.servers": pipeline.kafka})
+    producer.produce("cases.status.v1", key=need_id.encode(), value=json.dumps(resolved).encode())
+    assert producer.flush(10) == 0
+
+    need = timeline_of(pipeline, need_id, lambda need: need["status"] == "resolved")
+    assert need["status"] == "resolved"
+    steps = [(entry["step"], entry["agency"]) for entry in need["timeline"]]
+    assert steps == [
+        ("accepted", None), ("screened", None), ("routed", "dlpw"),
+        ("accepted_by_agency", "dlpw"), ("resolved", "dlpw"),
+    ]  # fmt: skip
+    assert "paid in full" in need["timeline"][-1]["detail"]
+
+
+def test_a_misrouted_case_lands_on_its_new_agency_and_a_bad_kafka_report_is_dead_lettered(
+    pipeline: RunningPipeline,
+) -> None:
+    need_id = post_need(pipeline, "อยากเรียนทำขนมไปขาย นายจ้างค้างจ่ายค่าจ้าง")
+    read_with_librdkafka(pipeline.kafka, ["agency.dlpw.33"], wanted={need_id})
+    misrouted = {"need_id": need_id, "agency": "dlpw", "status": "misrouted", "reason": "เป็นเรื่องฝึกอาชีพ",
+                 "reroute_to": "dsd", "at": "2026-11-22T09:00:00Z"}  # fmt: skip
+    response = httpx.post(
+        f"{pipeline.intake_url}/v1/needs/{need_id}/status", json=misrouted, headers=agency_key(pipeline, "dlpw", "33"),
+        timeout=10,
+    )  # fmt: skip
+    assert response.status_code == 202, response.text
+    [case] = read_with_librdkafka(pipeline.kafka, ["agency.dsd.33"], wanted={need_id})
+    assert "misrouted by dlpw" in case["manual_reason"]
+
+    never_routed = {"need_id": need_id, "agency": "sso", "status": "accepted", "at": "2026-11-22T09:30:00Z"}
+    producer = Producer({"bootstrap.servers": pipeline.kafka})
+    producer.produce("cases.status.v1", key=need_id.encode(), value=json.dumps(never_routed).encode())
+    assert producer.flush(10) == 0
+    [letter] = dead_letters_for(pipeline, need_id)
+    assert "was not routed to sso" in letter["error"]
+
+
+def dead_letters_for(pipeline: RunningPipeline, need_id: str) -> list[dict]:
+    consumer = Consumer({"bootstrap.servers": pipeline.kafka, "group.id": f"dlq-{uuid.uuid4()}"})
+    partitions = consumer.list_topics(timeout=10).topics["needs.dlq.v1"].partitions
+    consumer.assign([TopicPartition("needs.dlq.v1", p, OFFSET_BEGINNING) for p in partitions])
+    found: list[dict] = []
+    deadline = time.monotonic() + 30
+    while not found and time.monotonic() < deadline:
+        message = consumer.poll(0.2)
+        if message is not None and not message.error() and message.key() == need_id.encode():
+            found.append(json.loads(message.value()))
+    consumer.close()
+    return found
 
 
 def test_sigterm_stops_everything_it_started(pipeline: RunningPipeline) -> None:

@@ -79,3 +79,24 @@ def _case(
 def topic_of(case: RoutedCase) -> str:
     """The queue a routed case is published to."""
     return agency_topic(case.agency, case.province_code)
+
+
+def reroute(
+    screened: NeedScreened,
+    table: RoutingTable,
+    *,
+    to: Agency | None,
+    misrouted_by: Agency,
+    reason: str,
+    contact: NeedContact | None,
+    now: datetime,
+) -> RoutedCase:
+    """The case an agency sent back as misrouted, forwarded again.
+
+    To ``to`` when the agency named one, otherwise to manual screening at the provincial
+    labour office; the types kept are those the routing table gives the new agency.
+    """
+    target = to or table.manual_screening
+    assessments = [item for item in screened.types if table.by_type[item.type] is target]
+    case = _case(screened, target, assessments, contact=contact, manual=to is None, now=now)
+    return case.model_copy(update={"manual_reason": f"misrouted by {misrouted_by.value}: {reason}"})
