@@ -1,5 +1,9 @@
 """The life of a routed case at an agency, the same rules for HTTP and Kafka reports."""
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
 from shared.contracts.events import CaseStatus
 
 ROUTED = "routed"
@@ -27,3 +31,23 @@ def check_transition(current: str | None, reported: CaseStatus, *, agency: str) 
     if reported not in _NEXT[current]:
         allowed = ", ".join(sorted(_NEXT[current])) or "nothing (the case is closed)"
         raise InvalidTransition(f"a case {current} at {agency} cannot become {reported}; allowed: {allowed}")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLevels:
+    """How long an agency has to accept a routed case, and to resolve it."""
+
+    accept_within: timedelta
+    resolve_within: timedelta
+
+
+Overdue = Literal["not_accepted", "not_resolved"]
+
+
+def overdue(status: str, routed_at: datetime, *, now: datetime, levels: ServiceLevels) -> Overdue | None:
+    """Which service level a case has missed, if any (both run from when it was routed)."""
+    if status == ROUTED and now - routed_at > levels.accept_within:
+        return "not_accepted"
+    if status in {ROUTED, "accepted", "in_progress"} and now - routed_at > levels.resolve_within:
+        return "not_resolved"
+    return None

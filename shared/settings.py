@@ -1,9 +1,12 @@
 """Settings every service reads from the environment."""
 
+from datetime import timedelta
 from typing import Literal, Self
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.case_status import ServiceLevels
 
 
 class MissingInfrastructure(RuntimeError):
@@ -30,6 +33,9 @@ class InfrastructureSettings(BaseSettings):
     kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
     kafka_use_tls: bool = False
     database_pool_size: int = Field(default=10, ge=1)
+    # Service levels of a routed case: accepted within 3 days, resolved within 30, else escalated.
+    case_accept_within_s: float = Field(default=3 * 86400, gt=0)
+    case_resolve_within_s: float = Field(default=30 * 86400, gt=0)
 
     def require(self, *, kafka: bool = True, database: bool = True) -> Self:
         """Fail with a readable message when the broker or the database is needed but not configured."""
@@ -47,3 +53,10 @@ class InfrastructureSettings(BaseSettings):
                 "or run `needs-router up`, which starts embedded ones"
             )
         return self
+
+    def service_levels(self) -> ServiceLevels:
+        """The configured service levels."""
+        return ServiceLevels(
+            accept_within=timedelta(seconds=self.case_accept_within_s),
+            resolve_within=timedelta(seconds=self.case_resolve_within_s),
+        )

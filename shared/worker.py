@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import asyncpg
@@ -49,6 +49,8 @@ async def pause_before_rewind(error: BaseException, *, consumer: str) -> None:
 
 # Builds the use cases a service's handlers need, by the name handlers find them under.
 ServiceFactory = Callable[[asyncpg.Pool, KafkaBroker], Awaitable[dict[str, object]]]
+# Jobs that run beside the subscribers for the life of the service (timers, sweeps).
+BackgroundFactory = Callable[[asyncpg.Pool, KafkaBroker], list[Coroutine[None, None, None]]]
 
 
 def create_worker_app(
@@ -57,6 +59,7 @@ def create_worker_app(
     name: str,
     router: KafkaRouter,
     build_service: ServiceFactory,
+    background: BackgroundFactory | None = None,
 ) -> FastStream:
     """A consuming service: its broker, router, pool and use cases, made in lifespan.
 
@@ -76,12 +79,16 @@ def create_worker_app(
         await retry_transient(broker.connect, what=f"{name}: broker")
         for key, service in (await build_service(pool, broker)).items():
             context.set_global(key, service)
+        tasks = [asyncio.create_task(job) for job in (background(pool, broker) if background else [])]
         # The long-lived objects made so far (lexicon, dictionaries) never become garbage: keep
         # them out of every collection, which otherwise walks them at run time and for seconds at exit.
         gc.freeze()
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await pool.close()
 
     return FastStream(broker, lifespan=lifespan, logger=logging.getLogger(f"needs_router.{name}"))

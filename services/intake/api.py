@@ -22,7 +22,7 @@ from services.intake.outbox_relay import OutboxRelay
 from services.intake.personal_data import PersonalDataCipher
 from services.intake.repository import NeedState
 from shared.asyncapi import asyncapi_json
-from shared.case_status import InvalidTransition, check_transition
+from shared.case_status import InvalidTransition, Overdue, ServiceLevels, check_transition, overdue
 from shared.contracts.events import CaseStatusReport, TypeAssessment
 from shared.contracts.need_types import Agency
 from shared.retry import TRANSIENT_ERRORS
@@ -48,6 +48,7 @@ class IntakeResources:
     relay: OutboxRelay
     gatekeeper: Gatekeeper
     cipher: PersonalDataCipher
+    levels: ServiceLevels
 
 
 async def _resources(request: Request) -> IntakeResources:
@@ -80,6 +81,7 @@ class RoutedTo(BaseModel):
     routed_at: datetime
     status: str
     status_at: datetime | None
+    overdue: Overdue | None = None
 
 
 class TimelineEntry(BaseModel):
@@ -202,6 +204,7 @@ async def get_need(need_id: uuid.UUID, resources: Resources, caller: AnyCaller) 
             return problem(404, [_NOT_FOUND])  # the same answer whether it exists or not
         await access.audit(connection, actor=caller, action="read", need_id=need_id)
     screening = found.screening
+    now = datetime.now(UTC)
     return NeedView(
         need_id=found.need["need_id"],
         status=found.status,
@@ -212,7 +215,10 @@ async def get_need(need_id: uuid.UUID, resources: Resources, caller: AnyCaller) 
         types=_ASSESSMENTS.validate_json(screening["types"]) if screening else [],
         manual_reason=screening["manual_reason"] if screening else None,
         classifier_version=screening["classifier_version"] if screening else None,
-        routed_to=[RoutedTo(**dict(row)) for row in found.routed],
+        routed_to=[
+            RoutedTo(**dict(row), overdue=overdue(row["status"], row["routed_at"], now=now, levels=resources.levels))
+            for row in found.routed
+        ],
         timeline=timeline(found),
         personal_data_erased=found.need["personal_data_erased_at"] is not None,
     )

@@ -48,6 +48,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             relay=relay,
             gatekeeper=Gatekeeper(pool, limiter, cache_s=settings.api_key_cache_s),
             cipher=cipher,
+            levels=settings.service_levels(),
         )
         try:
             yield

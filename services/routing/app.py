@@ -1,9 +1,12 @@
 """Routing's composition root: broker, pool, routing table and the case-status desk, created in lifespan."""
 
+from collections.abc import Coroutine
+
 import asyncpg
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
+from services.routing.escalations import run_escalations
 from services.routing.handlers import create_router
 from services.routing.repository import RoutingStore, StatusStore
 from services.routing.router import CONSUMER, Router
@@ -23,7 +26,12 @@ def create_app(settings: RoutingSettings) -> FastStream:
             STATUS_CONSUMER: StatusReports(store=StatusStore(pool, routing), broker=broker),
         }
 
-    return create_worker_app(settings, name=CONSUMER, router=create_router(settings), build_service=build_router)
+    def timers(pool: asyncpg.Pool, broker: KafkaBroker) -> list[Coroutine[None, None, None]]:
+        return [run_escalations(pool, broker, settings.service_levels(), interval_s=settings.escalation_interval_s)]
+
+    return create_worker_app(
+        settings, name=CONSUMER, router=create_router(settings), build_service=build_router, background=timers
+    )
 
 
 def serve() -> None:

@@ -11,3 +11,4 @@ class RoutingSettings(InfrastructureSettings):
     routing_group_id: str = "routing"
     case_status_group_id: str = "case-status"
     routing_table_refresh_s: float = Field(default=5.0, gt=0)
+    escalation_interval_s: float = Field(default=60.0, gt=0)
