@@ -126,6 +126,15 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _agency(args: argparse.Namespace) -> int:
+    from services.agency_client.listener import listen
+    from shared.contracts.need_types import Agency
+
+    settings = InfrastructureSettings().require(database=False)
+    listen(agency=Agency(args.agency), province=args.province, accept=args.accept, settings=settings)
+    return 0
+
+
 def _schemas(args: argparse.Namespace) -> int:
     from shared.contracts.export import export_schemas
 
@@ -214,6 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="who read, changed, revealed or erased a need, and when")
     audit.add_argument("--need", type=uuid.UUID, required=True, help="the need id")
     audit.set_defaults(run=_audit)
+
+    agency = commands.add_parser("agency", help="the reference agency consumer")
+    agency_commands = agency.add_subparsers(dest="agency_command", required=True)
+    agency_listen = agency_commands.add_parser("listen", help="print an agency's cases in Thai as they arrive")
+    agency_listen.add_argument("--agency", required=True, choices=["doe", "dsd", "sso", "dlpw", "mol"])
+    agency_listen.add_argument("--province", help="one province code; default: every province (agency.CODE.*)")
+    agency_listen.add_argument("--accept", action="store_true", help="report each new case as accepted")
+    agency.set_defaults(run=_agency)
 
     schemas = commands.add_parser("schemas", help="write the contracts' JSON Schemas and AsyncAPI")
     schemas.add_argument("--out", default=str(Path(__file__).parent.parent / "shared/contracts/schemas"))

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -328,6 +329,40 @@ def dead_letters_for(pipeline: RunningPipeline, need_id: str) -> list[dict]:
             found.append(json.loads(message.value()))
     consumer.close()
     return found
+
+
+def test_the_reference_agency_consumer_receives_and_accepts_a_case(pipeline: RunningPipeline) -> None:
+    listener = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "agency", "listen", "--agency", "sso", "--province", "50", "--accept"],
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": pipeline.kafka}, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        need_id = post_need(pipeline, "แม่ค้าขายของในตลาดอยากสมัครประกันสังคมมาตรา 40", subdistrict="500101")
+        printed = []
+        assert listener.stdout is not None
+        deadline = time.monotonic() + 60
+        while not any("รายงานสถานะ accepted" in line for line in printed) and time.monotonic() < deadline:
+            printed.append(listener.stdout.readline())
+        text = "".join(printed)
+        assert need_id in text
+        assert "สำนักงานประกันสังคมจังหวัด" in text
+        assert "จ.เชียงใหม่" in text
+        need = timeline_of(pipeline, need_id, lambda need: need["status"] == "in_progress")
+        assert ("accepted_by_agency", "sso") in [(entry["step"], entry["agency"]) for entry in need["timeline"]]
+        resolved = {"need_id": need_id, "agency": "sso", "status": "resolved", "outcome": "สมัคร ม.40 แล้ว",
+                    "at": datetime.now(UTC).isoformat()}  # fmt: skip
+        response = httpx.post(
+            f"{pipeline.intake_url}/v1/needs/{need_id}/status", json=resolved,
+            headers=agency_key(pipeline, "sso", "50"), timeout=10,
+        )  # fmt: skip
+        assert response.status_code == 202, response.text
+        need = timeline_of(pipeline, need_id, lambda need: need["status"] == "resolved")
+        assert [entry["step"] for entry in need["timeline"]] == [
+            "accepted", "screened", "routed", "accepted_by_agency", "resolved"
+        ]  # fmt: skip
+    finally:
+        listener.terminate()
+        listener.wait(timeout=20)
 
 
 def test_sigterm_stops_everything_it_started(pipeline: RunningPipeline) -> None:

@@ -1,0 +1,59 @@
+"""``needs-router agency listen``: receive an agency's cases, print them, optionally accept them.
+
+Copy this to build an agency's own consumer: subscribe to ``agency.<code>.<province>`` (or the
+pattern ``agency.<code>.*`` for a national office) in a consumer group of your own, drop
+redeliveries by ``event_id``, and report back on ``cases.status.v1`` keyed by need_id.
+"""
+
+import sys
+from datetime import UTC, datetime
+
+import uvloop
+from faststream import AckPolicy, FastStream
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from services.agency_client.render import render_event
+from shared.contracts.events import CaseStatusReport
+from shared.contracts.need_types import Agency
+from shared.kafka import create_broker, keep_raw_bytes
+from shared.settings import InfrastructureSettings
+from shared.topics import CASE_STATUS, agency_topic
+
+
+def listen(*, agency: Agency, province: str | None, accept: bool, settings: InfrastructureSettings) -> None:
+    """Print every case of this agency (in this province) as it arrives, until Ctrl-C."""
+    broker = create_broker(settings, client_id=f"agency-{agency.value}")
+    # One province's queue, or every province of the agency by pattern (a national office).
+    topics = (agency_topic(agency, province),) if province else ()
+    pattern = None if province else f"agency.{agency.value}.*"
+    seen: set[str] = set()
+
+    @broker.subscriber(
+        *topics,
+        pattern=pattern,
+        group_id=f"agency-{agency.value}" + (f"-{province}" if province else ""),
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=keep_raw_bytes,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+    )
+    async def on_event(message: KafkaMessage) -> None:
+        text, case = render_event(message.body)
+        if case is not None and str(case.event_id) in seen:
+            return  # a redelivery: the same case, the same event id
+        print(text, flush=True)
+        if case is not None:
+            seen.add(str(case.event_id))
+            if accept:
+                await _accept(broker, case.need_id, agency)
+
+    uvloop.run(FastStream(broker).run())
+
+
+async def _accept(broker: KafkaBroker, need_id: object, agency: Agency) -> None:
+    report = CaseStatusReport.model_validate(
+        {"need_id": need_id, "agency": agency, "status": "accepted", "note": "รับเรื่องแล้ว", "at": datetime.now(UTC)}
+    )
+    await broker.publish(report.model_dump_json().encode(), topic=CASE_STATUS, key=str(need_id).encode())
+    print(f"   ↳ รายงานสถานะ accepted แล้ว ({report.event_id})", file=sys.stdout, flush=True)
