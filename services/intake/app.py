@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import uvicorn
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from services.intake.errors import BodySizeLimit, access_refused, database_unava
 from services.intake.outbox_relay import OutboxRelay
 from services.intake.personal_data import PersonalDataCipher
 from services.intake.redrive import RedriveSettings, run_redrive
+from services.intake.retention import run_retention
 from services.intake.settings import IntakeSettings
 from shared.database import create_pool, migrate
 from shared.kafka import create_broker
@@ -41,6 +43,15 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         background = [
             asyncio.create_task(relay.run(), name="outbox-relay"),
             asyncio.create_task(run_redrive(pool, relay, redrive), name="re-drive"),
+            asyncio.create_task(
+                run_retention(
+                    pool,
+                    relay,
+                    keep_for=timedelta(days=settings.personal_data_retention_days),
+                    interval_s=settings.retention_interval_s,
+                ),
+                name="retention",
+            ),
         ]
         app.state.resources = IntakeResources(
             pool=pool,

@@ -8,7 +8,6 @@ ids are deterministic, so a re-drive that races a slow pipeline only makes dupli
 consumers and agencies already drop.
 """
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ import asyncpg
 from prometheus_client import Counter
 
 from services.intake.outbox_relay import OutboxRelay
-from shared.retry import TRANSIENT_ERRORS, backoff_delay
+from shared.periodic import every
 from shared.topics import NEEDS_SCREENED, NEEDS_SUBMITTED
 
 log = logging.getLogger(__name__)
@@ -67,19 +66,17 @@ async def redrive_stuck_needs(pool: asyncpg.Pool, *, after_s: float, limit: int)
 
 async def run_redrive(pool: asyncpg.Pool, relay: OutboxRelay, settings: RedriveSettings) -> None:
     """Look for stuck needs every ``interval_s`` until cancelled."""
-    failures = 0
-    while True:
-        try:
-            counts = await redrive_stuck_needs(pool, after_s=settings.after_s, limit=settings.batch_size)
-            failures = 0
-        except TRANSIENT_ERRORS as error:
-            failures += 1
-            await asyncio.sleep(backoff_delay(failures))
-            log.warning("re-drive could not run (%r)", error)
-            continue
+
+    def count_and_publish(counts: dict[str, int]) -> None:
         if any(counts.values()):
             for topic, count in counts.items():
                 REDRIVEN.labels(topic=topic).inc(count)
             log.warning("re-drove needs not routed within %.0fs: %s", settings.after_s, counts)
             relay.wake()
-        await asyncio.sleep(settings.interval_s)
+
+    await every(
+        settings.interval_s,
+        lambda: redrive_stuck_needs(pool, after_s=settings.after_s, limit=settings.batch_size),
+        what="re-drive",
+        then=count_and_publish,
+    )

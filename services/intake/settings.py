@@ -17,6 +17,9 @@ class IntakeSettings(InfrastructureSettings):
     # A need not routed this long after it was accepted (or last re-driven) is published again.
     redrive_after_s: float = Field(default=120.0, gt=0)
     redrive_interval_s: float = Field(default=10.0, gt=0)
+    # A resolved need keeps the person's name, phone and national ID this long, then they are erased.
+    personal_data_retention_days: float = Field(default=365.0, gt=0)
+    retention_interval_s: float = Field(default=3600.0, gt=0)
     # base64 of 32 random bytes (`needs-router keys personal-data-key` makes one); national IDs
     # are encrypted with it, so losing it loses them.
     personal_data_key: SecretStr = SecretStr("")

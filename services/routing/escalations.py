@@ -4,7 +4,6 @@ The escalation goes to the provincial labour office's topic (``agency.mol.<provi
 per case and kind; several routing replicas share the work through row locks.
 """
 
-import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ from shared.case_status import ServiceLevels, overdue
 from shared.contracts.events import CaseEscalated
 from shared.contracts.need_types import Agency
 from shared.kafka import OutgoingMessage, publish_all
-from shared.retry import TRANSIENT_ERRORS, backoff_delay
+from shared.periodic import every
 from shared.topics import agency_topic
 
 log = logging.getLogger(__name__)
@@ -76,16 +75,9 @@ async def escalate_overdue(pool: asyncpg.Pool, broker: KafkaBroker, levels: Serv
 
 async def run_escalations(pool: asyncpg.Pool, broker: KafkaBroker, levels: ServiceLevels, *, interval_s: float) -> None:
     """Check the service levels every ``interval_s`` until cancelled."""
-    failures = 0
-    while True:
-        try:
-            escalated = await escalate_overdue(pool, broker, levels)
-            failures = 0
-        except TRANSIENT_ERRORS as error:
-            failures += 1
-            log.warning("escalation check failed (%r)", error)
-            await asyncio.sleep(backoff_delay(failures))
-            continue
+
+    def report(escalated: int) -> None:
         if escalated:
             log.warning("escalated %d overdue cases to the provincial labour offices", escalated)
-        await asyncio.sleep(interval_s)
+
+    await every(interval_s, lambda: escalate_overdue(pool, broker, levels), what="escalation check", then=report)
