@@ -171,6 +171,15 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_export(args: argparse.Namespace) -> int:
+    from services.screening.corrections import export_corrections
+
+    lines, unlabelled = asyncio.run(export_corrections(InfrastructureSettings().require(kafka=False).database_url))
+    Path(args.out).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    print(f"wrote {len(lines)} corrected examples to {args.out}; {unlabelled} corrections had no labels to infer")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="needs-router", description=__doc__)
@@ -246,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation = commands.add_parser("eval", help="score the classifier on labelled JSONL")
     evaluation.add_argument("path")
     evaluation.set_defaults(run=_eval)
+
+    export = commands.add_parser("eval-export", help="people's corrections as labelled JSONL for `eval`")
+    export.add_argument("--out", default="corrections.jsonl")
+    export.set_defaults(run=_eval_export)
     return parser
 
 

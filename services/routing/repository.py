@@ -169,15 +169,15 @@ class StatusStore:
             await connection.executemany(
                 """
                 INSERT INTO screening_corrections (need_id, corrected_by, description, classified_types,
-                    corrected_agency, reason, corrected_at)
+                    corrected_agency, corrected_types, reason, corrected_at)
                 SELECT $1, $2, convert_from(s.event_payload, 'UTF8')::jsonb -> 'need' ->> 'description',
-                    ARRAY(SELECT jsonb_array_elements(s.types) ->> 'type'), $3, $4, $5
+                    ARRAY(SELECT jsonb_array_elements(s.types) ->> 'type'), $3, $6, $4, $5
                 FROM screenings s WHERE s.need_id = $1
                 ON CONFLICT (need_id, corrected_by) DO NOTHING
                 """,
                 [
                     (r.need_id, r.agency.value, (r.reroute_to.value if r.reroute_to else "manual_screening"),
-                     r.reason or r.note, r.at)
+                     r.reason or r.note, r.at, [str(t) for t in r.corrected_types])
                     for r in reports
                     if r.status == "misrouted"
                 ],

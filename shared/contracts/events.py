@@ -151,6 +151,9 @@ class CaseStatusReport(Event):
     outcome: Annotated[str, Field(max_length=2000), WithoutNul] | None = None
     reason: Annotated[str, Field(max_length=2000), WithoutNul] | None = None
     reroute_to: Agency | None = None
+    # With misrouted: what the need really is, if the agency can say; it becomes a labelled
+    # example for the next classifier version (``needs-router eval-export``).
+    corrected_types: tuple[NeedType, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -166,8 +169,8 @@ class CaseStatusReport(Event):
             raise ValueError("a resolved case needs its outcome (outcome or note)")
         if self.status == "misrouted" and not (self.reason or self.note).strip():
             raise ValueError("a misrouted case needs its reason (reason or note)")
-        if self.reroute_to is not None and self.status != "misrouted":
-            raise ValueError("reroute_to goes only with status misrouted")
+        if (self.reroute_to is not None or self.corrected_types) and self.status != "misrouted":
+            raise ValueError("reroute_to and corrected_types go only with status misrouted")
         if self.reroute_to is not None and self.reroute_to == self.agency:
             raise ValueError("reroute_to must name another agency")
         return self

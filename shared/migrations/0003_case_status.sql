@@ -29,6 +29,7 @@ CREATE TABLE screening_corrections (
     description      text        NOT NULL,
     classified_types text[]      NOT NULL,
     corrected_agency text        NOT NULL,
+    corrected_types  text[]      NOT NULL DEFAULT '{}',
     reason           text        NOT NULL,
     corrected_at     timestamptz NOT NULL,
     PRIMARY KEY (need_id, corrected_by)

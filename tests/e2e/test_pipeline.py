@@ -10,11 +10,13 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -297,10 +299,11 @@ def test_an_agency_accepts_over_http_and_resolves_over_kafka_and_the_volunteer_s
 def test_a_misrouted_case_lands_on_its_new_agency_and_a_bad_kafka_report_is_dead_lettered(
     pipeline: RunningPipeline,
 ) -> None:
-    need_id = post_need(pipeline, "อยากเรียนทำขนมไปขาย นายจ้างค้างจ่ายค่าจ้าง")
+    description = "นายจ้างค้างจ่ายค่าจ้างสองเดือนแล้ว"
+    need_id = post_need(pipeline, description)
     read_with_librdkafka(pipeline.kafka, ["agency.dlpw.33"], wanted={need_id})
     misrouted = {"need_id": need_id, "agency": "dlpw", "status": "misrouted", "reason": "เป็นเรื่องฝึกอาชีพ",
-                 "reroute_to": "dsd", "at": "2026-11-22T09:00:00Z"}  # fmt: skip
+                 "reroute_to": "dsd", "corrected_types": ["skills"], "at": "2026-11-22T09:00:00Z"}  # fmt: skip
     response = httpx.post(
         f"{pipeline.intake_url}/v1/needs/{need_id}/status", json=misrouted, headers=agency_key(pipeline, "dlpw", "33"),
         timeout=10,
@@ -308,6 +311,19 @@ def test_a_misrouted_case_lands_on_its_new_agency_and_a_bad_kafka_report_is_dead
     assert response.status_code == 202, response.text
     [case] = read_with_librdkafka(pipeline.kafka, ["agency.dsd.33"], wanted={need_id})
     assert "misrouted by dlpw" in case["manual_reason"]
+    need = timeline_of(pipeline, need_id, lambda need: len(need["routed_to"]) == 2)
+    assert {(route["agency"], route["status"]) for route in need["routed_to"]} == {
+        ("dlpw", "misrouted"),
+        ("dsd", "routed"),
+    }
+
+    exported = Path(tempfile.mkdtemp()) / "corrections.jsonl"
+    subprocess.run(
+        [sys.executable, "-m", "services.cli", "eval-export", "--out", str(exported)],
+        env={**os.environ, "DATABASE_URL": pipeline.database_url}, check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    examples = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
+    assert {"text": description, "labels": ["skills"]} in examples
 
     never_routed = {"need_id": need_id, "agency": "sso", "status": "accepted", "at": "2026-11-22T09:30:00Z"}
     producer = Producer({"bootstrap.servers": pipeline.kafka})
