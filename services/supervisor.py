@@ -14,7 +14,7 @@ from pathlib import Path
 
 from services.intake.personal_data import generate_key
 from shared.database import migrate
-from shared.embedded import EmbeddedKafka, die_with_parent, start_kafka, start_postgres, wait_for_port
+from shared.embedded import EmbeddedKafka, die_with_parent, free_port, start_kafka, start_postgres, wait_for_port
 from shared.kafka import all_topics, create_topics
 from shared.settings import InfrastructureSettings
 
@@ -149,8 +149,11 @@ def up(*, port: int, replicas: int) -> int:
         print(f"DATABASE_URL={env['DATABASE_URL']}", flush=True)
 
         env["INTAKE_PORT"] = str(port)
+        # Each consuming process serves /metrics on a port of its own (intake on its HTTP port).
         processes = [ServiceProcess("intake", env)] + [
-            ServiceProcess(name, env) for name in ("screening", "routing") for _ in range(replicas)
+            ServiceProcess(name, {**env, "METRICS_PORT": str(free_port())})
+            for name in ("screening", "routing")
+            for _ in range(replicas)
         ]
         for process in processes:
             process.start()
@@ -163,6 +166,10 @@ def up(*, port: int, replicas: int) -> int:
                 print(f"INTAKE_URL={intake_url}", flush=True)
                 first_key = f"DATABASE_URL='{env['DATABASE_URL']}' needs-router keys create --role admin"
                 print(f"# every call needs an API key; create the first admin key with:\n#   {first_key}", flush=True)
+                metrics = [f"{intake_url}/metrics"] + [
+                    f"http://127.0.0.1:{process.env['METRICS_PORT']}/metrics" for process in processes[1:]
+                ]
+                print(f"METRICS_URLS={' '.join(metrics)}", flush=True)
             while not stop_requested:
                 now = time.monotonic()
                 if broker is not None:

@@ -9,14 +9,24 @@ an output published but not recorded is published again with the same event id.
 """
 
 import logging
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
 from shared.contracts.events import DeadLetter, Event
 from shared.inbox import RawRecord, dead_letter, dead_letter_messages, parse_records
 from shared.kafka import OutgoingMessage
+from shared.observability import (
+    BATCH_SECONDS,
+    DEAD_LETTERS,
+    MESSAGES_IN,
+    TRACEPARENT,
+    child_traceparent,
+    header_value,
+)
 from shared.retry import retry_transient
 
 log = logging.getLogger(__name__)
@@ -70,6 +80,9 @@ async def consume_batch(
     publish: Publish,
 ) -> BatchReport:
     """Process one batch; return only when its output is published and recorded."""
+    started = time.perf_counter()
+    for topic, count in Counter(record.topic for record in records).items():
+        MESSAGES_IN.labels(consumer=consumer, topic=topic).inc(count)
     parsed = parse_records(records, model, consumer=consumer)
     for letter in parsed.dead_letters:
         log.warning("dead letter from %s[%d]@%d: %s", letter.source_topic,
@@ -84,13 +97,26 @@ async def consume_batch(
     letters = parsed.dead_letters + [
         dead_letter(parsed.records[event_id], error=reason, consumer=consumer) for event_id, reason in produced.refused
     ]
-    outgoing = produced.messages + dead_letter_messages(letters)
+    outgoing = _traced(produced.messages, records, consumer) + dead_letter_messages(letters)
     if outgoing:
         await retry_transient(lambda: publish(outgoing), what=f"{consumer}: publish")
     if produced.results or letters:
         await retry_transient(lambda: store.record(produced.results, letters), what=f"{consumer}: record")
+    DEAD_LETTERS.labels(consumer=consumer).inc(len(letters))
+    BATCH_SECONDS.labels(consumer=consumer).observe(time.perf_counter() - started)
     return BatchReport(
         processed=len(fresh) - len(produced.refused),
         duplicates=len(records) - len(fresh) - len(parsed.dead_letters),
         dead_letters=len(letters),
     )
+
+
+def _traced(messages: list[OutgoingMessage], records: Sequence[RawRecord], consumer: str) -> list[OutgoingMessage]:
+    """Each output carries on the trace of the input with the same key (the need id)."""
+    parents = {record.key: header_value(record.headers, TRACEPARENT) for record in records}
+    traced = []
+    for message in messages:
+        parent = parents.get(message.key)
+        context = child_traceparent(parent, consumer, {"need_id": message.key.decode()}) if parent else None
+        traced.append(replace(message, traceparent=context) if context else message)
+    return traced

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from faststream.message import StreamMessage
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 
 from shared.contracts.need_types import Agency
+from shared.observability import MESSAGES_OUT, TRACEPARENT
 from shared.settings import InfrastructureSettings
 from shared.topics import PIPELINE_TOPICS, agency_topic
 
@@ -71,6 +73,7 @@ class OutgoingMessage:
     topic: str
     key: bytes
     value: bytes
+    traceparent: str | None = None
 
 
 async def publish_all(broker: KafkaBroker, messages: Sequence[OutgoingMessage]) -> None:
@@ -80,12 +83,23 @@ async def publish_all(broker: KafkaBroker, messages: Sequence[OutgoingMessage]) 
             message.value,
             topic=message.topic,
             key=message.key,
-            headers={"content-type": "application/json"},
+            headers=_headers(message),
             no_confirm=True,
         )
         for message in messages
     ]
     await asyncio.gather(*futures)
+    for topic, count in Counter(message.topic for message in messages).items():
+        MESSAGES_OUT.labels(topic=topic).inc(count)
+
+
+def _headers(message: OutgoingMessage) -> dict[str, str]:
+    if message.traceparent:
+        return {"content-type": "application/json", TRACEPARENT: message.traceparent}
+    return _JSON
+
+
+_JSON = {"content-type": "application/json"}
 
 
 def province_codes() -> list[str]:

@@ -5,6 +5,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from shared.observability import current_trace_id, need_id_var
+
 
 class JsonFormatter(logging.Formatter):
     """Formats a record as one JSON line an operator's log stack can index."""
@@ -21,6 +23,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if (need_id := need_id_var.get()) is not None:
+            entry["need_id"] = need_id
+        if (trace_id := current_trace_id()) is not None:
+            entry["trace_id"] = trace_id
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

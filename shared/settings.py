@@ -33,6 +33,8 @@ class InfrastructureSettings(BaseSettings):
     kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
     kafka_use_tls: bool = False
     database_pool_size: int = Field(default=10, ge=1)
+    # Consuming services serve /metrics here (intake on its own HTTP port); 0 turns it off.
+    metrics_port: int = Field(default=9100, ge=0, le=65535)
     # Service levels of a routed case: accepted within 3 days, resolved within 30, else escalated.
     case_accept_within_s: float = Field(default=3 * 86400, gt=0)
     case_resolve_within_s: float = Field(default=30 * 86400, gt=0)

@@ -4,17 +4,20 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import asyncpg
 import uvloop
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream import AckPolicy, ContextRepo, FastStream
 from faststream.kafka import KafkaBroker, KafkaRouter
 
 from shared.database import create_pool, migrate
+from shared.inbox import RawRecord
 from shared.kafka import create_broker, keep_raw_bytes
 from shared.logs import configure_logging
+from shared.observability import CONSUMER_LAG, configure_tracing, serve_metrics
 from shared.retry import retry_transient
 from shared.settings import InfrastructureSettings
 
@@ -94,7 +97,20 @@ def create_worker_app(
     return FastStream(broker, lifespan=lifespan, logger=logging.getLogger(f"needs_router.{name}"))
 
 
-def run_worker(app: FastStream, *, name: str) -> None:
+def record_lag(consumer: AIOKafkaConsumer, records: Sequence[RawRecord], *, name: str) -> None:
+    """How far this consumer is behind the end of each partition it just read."""
+    last: dict[tuple[str, int], int] = {}
+    for record in records:
+        last[(record.topic, record.partition)] = record.offset
+    for (topic, partition), offset in last.items():
+        end = consumer.highwater(TopicPartition(topic, partition))
+        if end is not None:
+            CONSUMER_LAG.labels(consumer=name, topic=topic, partition=str(partition)).set(max(0, end - offset - 1))
+
+
+def run_worker(app: FastStream, *, name: str, settings: InfrastructureSettings) -> None:
     """Run a consuming service until SIGINT or SIGTERM, then drain and exit."""
     configure_logging(name)
+    configure_tracing(name)
+    serve_metrics(settings.metrics_port)
     uvloop.run(app.run())

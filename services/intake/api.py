@@ -9,6 +9,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, TypeAdapter
 
 from services.intake import repository
@@ -25,6 +26,7 @@ from shared.asyncapi import asyncapi_json
 from shared.case_status import InvalidTransition, Overdue, ServiceLevels, check_transition, overdue
 from shared.contracts.events import CaseStatusReport, TypeAssessment
 from shared.contracts.need_types import Agency
+from shared.observability import need_id_var
 from shared.retry import TRANSIENT_ERRORS
 
 router = APIRouter()
@@ -168,6 +170,7 @@ async def submit_need(
     except UnknownSubdistrict as unknown:
         return problem(422, [{"field": "subdistrict_code", "problem": str(unknown)}])
     event = accept(submission, location=location, need_id=uuid.uuid4(), now=datetime.now(UTC))
+    need_id_var.set(str(event.need_id))
     try:
         # No audit line: the need's row records who submitted it and when (submitted_by, submitted_at).
         async with resources.pool.acquire() as connection, connection.transaction():
@@ -198,6 +201,7 @@ def may_read(caller: Principal, found: repository.NeedStatus) -> bool:
 )
 async def get_need(need_id: uuid.UUID, resources: Resources, caller: AnyCaller) -> NeedView | JSONResponse:
     """Where a need stands: status, types and the agency queues it went to."""
+    need_id_var.set(str(need_id))
     async with resources.pool.acquire() as connection:
         found = await repository.need_status(connection, need_id)
         if found is None or not may_read(caller, found):
@@ -372,6 +376,12 @@ async def _database_answers(pool: asyncpg.Pool) -> bool:
     except _DATABASE_FAILURES:
         return False
     return True
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(_: Admin) -> Response:
+    """Prometheus metrics; a scraper authenticates with an admin key like any caller."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/asyncapi.json", include_in_schema=False)

@@ -8,12 +8,13 @@ from datetime import timedelta
 import uvicorn
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from prometheus_client import make_asgi_app
 
 from services.intake.access.guard import AccessRefused, Gatekeeper
 from services.intake.access.rate_limit import RateLimiter
 from services.intake.api import IntakeResources, router
+from services.intake.dashboard.routes import router as dashboard_router
 from services.intake.errors import BodySizeLimit, access_refused, database_unavailable, validation_problem
+from services.intake.http_telemetry import RequestTelemetry
 from services.intake.outbox_relay import OutboxRelay
 from services.intake.personal_data import PersonalDataCipher
 from services.intake.redrive import RedriveSettings, run_redrive
@@ -22,6 +23,7 @@ from services.intake.settings import IntakeSettings
 from shared.database import create_pool, migrate
 from shared.kafka import create_broker
 from shared.logs import configure_logging
+from shared.observability import configure_tracing
 from shared.retry import TRANSIENT_ERRORS, retry_transient
 
 
@@ -77,12 +79,13 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
-    app.mount("/metrics", make_asgi_app())
+    app.include_router(dashboard_router)
     app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_exception_handler(AccessRefused, access_refused)
     for transient in TRANSIENT_ERRORS:
         app.add_exception_handler(transient, database_unavailable)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestTelemetry)
     return app
 
 
@@ -90,6 +93,7 @@ def serve() -> None:
     """Run intake alone, configured from the environment."""
     settings = IntakeSettings().require()
     configure_logging("intake")
+    configure_tracing("intake")
     uvicorn.run(
         create_app(settings),
         host=settings.intake_host,

@@ -59,7 +59,10 @@ class OutboxRelay:
                 return 0
             await publish_all(
                 self._broker,
-                [OutgoingMessage(topic=r.topic, key=r.key, value=r.payload) for r in records],
+                [
+                    OutgoingMessage(topic=r.topic, key=r.key, value=r.payload, traceparent=r.traceparent)
+                    for r in records
+                ],
             )
             await repository.forget_outbox(connection, [record.id for record in records])
         return len(records)

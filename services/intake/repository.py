@@ -13,6 +13,7 @@ from services.intake.personal_data import PersonalDataCipher
 from shared.contracts.events import CaseStatusReport, NeedSubmitted, PersonalDataErased
 from shared.contracts.need_types import Agency
 from shared.database import Connection
+from shared.observability import traceparent_now
 from shared.topics import CASE_STATUS, NEEDS_SUBMITTED, agency_topic
 
 
@@ -66,8 +67,8 @@ async def store_need(
     if inserted is None:
         return await _earlier_need(connection, submitted_by, idempotency_key, digest)
     await connection.execute(
-        "INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3)",
-        NEEDS_SUBMITTED, str(event.need_id).encode(), payload,
+        "INSERT INTO outbox (topic, key, payload, traceparent) VALUES ($1, $2, $3, $4)",
+        NEEDS_SUBMITTED, str(event.need_id).encode(), payload, traceparent_now(),
     )  # fmt: skip
     return StoredNeed(need_id=event.need_id, created=True)
 
@@ -297,15 +298,16 @@ class OutboxRecord:
     topic: str
     key: bytes
     payload: bytes
+    traceparent: str | None
 
 
 async def take_outbox(connection: Connection, *, limit: int) -> list[OutboxRecord]:
     """Lock the oldest unpublished records; other relays skip them (call inside a transaction)."""
     rows: list[Any] = await connection.fetch(
-        "SELECT id, topic, key, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        "SELECT id, topic, key, payload, traceparent FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         limit,
     )
-    return [OutboxRecord(row["id"], row["topic"], row["key"], row["payload"]) for row in rows]
+    return [OutboxRecord(row["id"], row["topic"], row["key"], row["payload"], row["traceparent"]) for row in rows]
 
 
 async def forget_outbox(connection: Connection, ids: list[int]) -> None:

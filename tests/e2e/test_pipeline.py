@@ -33,6 +33,7 @@ class RunningPipeline:
     database_url: str
     intake_url: str
     app_key: str = ""
+    metrics_urls: tuple[str, ...] = ()
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def pipeline() -> Iterator[RunningPipeline]:
     assert process.stdout is not None
     deadline = time.monotonic() + 120
     first_key_hint = ""
-    while not first_key_hint and time.monotonic() < deadline:
+    while "METRICS_URLS" not in printed and time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
             break
@@ -62,6 +63,7 @@ def pipeline() -> Iterator[RunningPipeline]:
             process, printed["KAFKA_BOOTSTRAP_SERVERS"], printed["DATABASE_URL"], printed["INTAKE_URL"]
         )
         running.app_key = create_key_from_the_command_line(running.database_url, "volunteer_app")
+        running.metrics_urls = tuple(printed["METRICS_URLS"].split())
         yield running
     finally:
         if process.poll() is None:
@@ -379,6 +381,25 @@ def test_the_reference_agency_consumer_receives_and_accepts_a_case(pipeline: Run
     finally:
         listener.terminate()
         listener.wait(timeout=20)
+
+
+def test_every_service_exposes_metrics_that_moved_during_the_run(pipeline: RunningPipeline) -> None:
+    admin = {"Authorization": f"Bearer {create_key_from_the_command_line(pipeline.database_url, 'admin')}"}
+    assert httpx.get(pipeline.metrics_urls[0], timeout=10).status_code == 401
+    intake, screening, routing = (httpx.get(url, headers=admin, timeout=10).text for url in pipeline.metrics_urls)
+    assert 'needs_router_http_request_seconds_count{method="POST",route="/v1/needs",status="202"}' in intake
+    assert "needs_router_redriven_total" in intake or "needs_router_redriven" in intake
+    for consumed, text in (("screening", screening), ("routing", routing)):
+        counts = [
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(f'needs_router_messages_in_total{{consumer="{consumed}"')
+        ]
+        assert sum(counts) > 0, consumed
+        assert f'needs_router_batch_seconds_count{{consumer="{consumed}"}}' in text
+        assert "needs_router_consumer_lag" in text
+        assert "needs_router_messages_out_total" in text
+    assert 'needs_router_dead_letters_total{consumer="screening"} 2.0' in screening
 
 
 def test_sigterm_stops_everything_it_started(pipeline: RunningPipeline) -> None:

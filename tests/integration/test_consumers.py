@@ -28,6 +28,7 @@ class Record:
     topic: str = "test.input"
     partition: int = 0
     key: bytes | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ class Record:
     partition: int = 3
     offset: int = 41
     key: bytes | None = b"key"
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 def test_valid_events_pass_and_repeats_within_a_batch_are_dropped() -> None:

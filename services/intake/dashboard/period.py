@@ -41,13 +41,13 @@ def choose_period(first: date | None, last: date | None, *, now: datetime) -> Pe
     """The period asked for; by default the last 30 days up to today (Thai time)."""
     today = now.astimezone(THAI_TIME).date()
     latest = today + timedelta(days=1)  # a clock a little ahead of the server's must not be refused
+    for field, day in (("from", first), ("to", last)):
+        if day is not None and not EARLIEST <= day <= latest:
+            raise InvalidPeriod(field, f"must be a date from {EARLIEST} to {latest}")
     if last is None:
         last = today if first is None else max(first, min(first + timedelta(days=DEFAULT_DAYS - 1), today))
     if first is None:
-        first = last - timedelta(days=DEFAULT_DAYS - 1)
-    for field, day in (("from", first), ("to", last)):
-        if not EARLIEST <= day <= latest:
-            raise InvalidPeriod(field, f"must be a date from {EARLIEST} to {latest}")
+        first = max(EARLIEST, last - timedelta(days=DEFAULT_DAYS - 1))
     if last < first:
         raise InvalidPeriod("to", "must be on or after 'from'")
     if (last - first).days + 1 > MAX_DAYS:
