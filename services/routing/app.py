@@ -37,4 +37,4 @@ def create_app(settings: RoutingSettings) -> FastStream:
 def serve() -> None:
     """Run routing alone, configured from the environment."""
     settings = RoutingSettings().require()
-    run_worker(create_app(settings), name=CONSUMER)
+    run_worker(create_app(settings), name=CONSUMER, settings=settings)

@@ -4,14 +4,14 @@ from typing import Annotated
 
 from faststream import Context
 from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.annotations import Consumer, KafkaMessage
 
 from services.routing.router import CONSUMER, Router
 from services.routing.settings import RoutingSettings
 from services.routing.status_reports import CONSUMER as STATUS_CONSUMER
 from services.routing.status_reports import StatusReports
 from shared.topics import CASE_STATUS, NEEDS_SCREENED
-from shared.worker import batch_subscriber_options, pause_before_rewind
+from shared.worker import batch_subscriber_options, pause_before_rewind, record_lag
 
 
 def create_router(settings: RoutingSettings) -> KafkaRouter:
@@ -23,7 +23,10 @@ def create_router(settings: RoutingSettings) -> KafkaRouter:
         title="routing: needs.screened.v1",
         **batch_subscriber_options(settings, group_id=settings.routing_group_id),
     )
-    async def route_screened_needs(message: KafkaMessage, router: Annotated[Router, Context(CONSUMER)]) -> None:
+    async def route_screened_needs(
+        message: KafkaMessage, consumer: Consumer, router: Annotated[Router, Context(CONSUMER)]
+    ) -> None:
+        record_lag(consumer, message.raw_message, name=CONSUMER)
         try:
             await router.handle(message.raw_message)
         except Exception as error:
@@ -36,8 +39,9 @@ def create_router(settings: RoutingSettings) -> KafkaRouter:
         **batch_subscriber_options(settings, group_id=settings.case_status_group_id),
     )
     async def apply_case_reports(
-        message: KafkaMessage, reports: Annotated[StatusReports, Context(STATUS_CONSUMER)]
+        message: KafkaMessage, consumer: Consumer, reports: Annotated[StatusReports, Context(STATUS_CONSUMER)]
     ) -> None:
+        record_lag(consumer, message.raw_message, name=STATUS_CONSUMER)
         try:
             await reports.handle(message.raw_message)
         except Exception as error:

@@ -24,4 +24,4 @@ def create_app(settings: ScreeningSettings) -> FastStream:
 def serve() -> None:
     """Run screening alone, configured from the environment."""
     settings = ScreeningSettings().require()
-    run_worker(create_app(settings), name=CONSUMER)
+    run_worker(create_app(settings), name=CONSUMER, settings=settings)

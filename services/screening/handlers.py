@@ -4,12 +4,12 @@ from typing import Annotated
 
 from faststream import Context
 from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.annotations import Consumer, KafkaMessage
 
 from services.screening.screener import CONSUMER, Screener
 from services.screening.settings import ScreeningSettings
 from shared.topics import NEEDS_SUBMITTED
-from shared.worker import batch_subscriber_options, pause_before_rewind
+from shared.worker import batch_subscriber_options, pause_before_rewind, record_lag
 
 
 def create_router(settings: ScreeningSettings) -> KafkaRouter:
@@ -21,7 +21,10 @@ def create_router(settings: ScreeningSettings) -> KafkaRouter:
         title="screening: needs.submitted.v1",
         **batch_subscriber_options(settings, group_id=settings.screening_group_id),
     )
-    async def screen_submitted_needs(message: KafkaMessage, screener: Annotated[Screener, Context(CONSUMER)]) -> None:
+    async def screen_submitted_needs(
+        message: KafkaMessage, consumer: Consumer, screener: Annotated[Screener, Context(CONSUMER)]
+    ) -> None:
+        record_lag(consumer, message.raw_message, name=CONSUMER)
         try:
             await screener.handle(message.raw_message)
         except Exception as error:
