@@ -1,0 +1,70 @@
+"""The benchmark's own Kafka clients: a producer tuned like the services', and group offsets."""
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from services.benchmark.workload import Record
+from shared.kafka import admin_client_options
+from shared.settings import InfrastructureSettings
+
+LINGER_MS = 5
+MAX_BATCH_BYTES = 512 * 1024
+# The embedded broker answers a fetch only when this expires, so it bounds every reader's delay.
+FETCH_MAX_WAIT_MS = 10
+
+
+def connection_options(settings: InfrastructureSettings) -> dict[str, Any]:
+    """Where the broker is and, on a cluster with access control, the credentials (aiokafka's terms)."""
+    return {"bootstrap_servers": settings.kafka_bootstrap_servers, **admin_client_options(settings)}
+
+
+def batching_producer(settings: InfrastructureSettings) -> AIOKafkaProducer:
+    """A producer batched like shared.kafka.create_broker's (idempotence off: the embedded broker refuses it)."""
+    return AIOKafkaProducer(
+        **connection_options(settings),
+        linger_ms=LINGER_MS,
+        max_batch_size=MAX_BATCH_BYTES,
+        acks="all",
+        enable_idempotence=False,
+    )
+
+
+async def preload(settings: InfrastructureSettings, topic: str, records: Sequence[Record]) -> None:
+    """Put every record on ``topic`` and wait until the broker acknowledged all of them."""
+    producer = batching_producer(settings)
+    await producer.start()
+    try:
+        deliveries = [await producer.send(topic, key=record.key, value=record.value) for record in records]
+        await asyncio.gather(*deliveries)
+    finally:
+        await producer.stop()
+
+
+async def start_groups_at_end(settings: InfrastructureSettings, groups: Mapping[str, str]) -> None:
+    """Commit each group's offsets at the current end of its topic (group id -> topic).
+
+    A new group otherwise starts from the earliest record and would first work through what
+    earlier phases (or an existing cluster) left on the topic. The embedded broker's end offset
+    can lag the real end: a group may then re-read a few old records, which the services skip
+    as already processed; the benchmark only counts the needs it sent.
+    """
+    for group_id, topic in groups.items():
+        consumer = AIOKafkaConsumer(**connection_options(settings), group_id=group_id, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(topic, p) for p in sorted(await _partitions(consumer, topic))]
+            consumer.assign(partitions)
+            await consumer.commit(await consumer.end_offsets(partitions))
+        finally:
+            await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    found: set[int] | None = consumer.partitions_for_topic(topic)
+    if not found:
+        await consumer.topics()  # fetches metadata for every topic
+        found = consumer.partitions_for_topic(topic)
+    return found or set()

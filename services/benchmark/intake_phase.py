@@ -1,0 +1,82 @@
+"""Intake as a process: latency through the whole pipeline, then intake's own accept rate."""
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from services.benchmark.agency_reader import AgencyReader
+from services.benchmark.broker import FETCH_MAX_WAIT_MS
+from services.benchmark.errors import BenchmarkFailed
+from services.benchmark.http_load import AcceptRun, IntakeClients, measure_accept_rate, wait_until_ready
+from services.benchmark.latency import LatencyRun, measure_latency
+from services.benchmark.service_processes import ServiceProcess, ServiceProcesses
+from services.benchmark.workload import Workload
+from services.intake.access.admin import create_api_key
+from services.intake.personal_data import generate_key
+from shared.settings import InfrastructureSettings
+
+# 48 requests in flight, over 6 pools of 8 (see http_load for why not one pool of 48).
+HTTP_CLIENTS = 6
+HTTP_CONNECTIONS_EACH = 8
+INTAKE_READY_TIMEOUT_S = 60.0
+LATENCY_DRAIN_TIMEOUT_S = 60.0
+LATENCY_OFFERED_PER_S = 200.0
+# Bangkok, Sisaket, Chiang Mai, Songkhla: four regions; few enough partitions for a 10 ms reader.
+LATENCY_PROVINCES = ("10", "33", "50", "90")
+# The per-key limit guards against a runaway client; a benchmark measures what is behind it.
+UNLIMITED_RATE = {"RATE_LIMIT_PER_S": "1000000", "RATE_LIMIT_BURST": "1000000"}
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeRun:
+    """What the intake phase measured."""
+
+    latency: LatencyRun
+    accept: AcceptRun
+
+
+def intake_environment(*, database_embedded: bool) -> dict[str, str]:
+    """Intake's extra settings: a personal-data key (a fresh one for an embedded database) and no rate limit."""
+    key = os.environ.get("PERSONAL_DATA_KEY", "")
+    if not key:
+        if not database_embedded:
+            raise BenchmarkFailed(
+                "PERSONAL_DATA_KEY is not set: the needs intake stores in DATABASE_URL are encrypted with it"
+            )
+        key = generate_key()  # the embedded database lives as long as this run
+    return {"PERSONAL_DATA_KEY": key, **UNLIMITED_RATE}
+
+
+async def measure_intake(
+    settings: InfrastructureSettings,
+    intake_url: str,
+    services: ServiceProcesses,
+    *,
+    pipeline: list[ServiceProcess],
+    workload: Workload,
+    latency_s: float,
+    http_needs: int,
+    progress: Callable[[str], None],
+) -> IntakeRun:
+    """Latency with ``pipeline`` (screening, routing) running, then stop it and time intake alone."""
+    key = await create_api_key(
+        settings.database_url, role="volunteer_app", owner="needs-router-bench", agency=None, provinces=(), valid_days=1
+    )
+    async with IntakeClients(
+        intake_url, token=key.token, clients=HTTP_CLIENTS, connections_each=HTTP_CONNECTIONS_EACH
+    ) as clients:
+        await wait_until_ready(clients, timeout_s=INTAKE_READY_TIMEOUT_S, check=services.check_alive)
+        progress(f"latency: {LATENCY_OFFERED_PER_S:.0f} needs/s over HTTP for {latency_s:.0f}s")
+        async with AgencyReader.started(
+            settings, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, provinces=LATENCY_PROVINCES
+        ) as reader:
+            latency = await measure_latency(
+                clients, reader, workload=Workload(provinces=LATENCY_PROVINCES), per_s=LATENCY_OFFERED_PER_S,
+                duration_s=latency_s, drain_timeout_s=LATENCY_DRAIN_TIMEOUT_S, check=services.check_alive,
+            )  # fmt: skip
+        progress(f"latency: p50 {latency.p50_ms:,.1f} ms, p99 {latency.p99_ms:,.1f} ms")
+        await services.stop(*pipeline)  # intake alone: its own accept rate, not a share of two cores
+        progress(f"HTTP accept rate: {http_needs:,} needs, {clients.in_flight} in flight")
+        accept = await measure_accept_rate(clients, workload.submissions(http_needs))
+        progress(f"HTTP accept rate: {accept.accepted_per_s:,.0f}/s")
+    return IntakeRun(latency=latency, accept=accept)

@@ -1,0 +1,103 @@
+"""What a benchmark run measured: a readable table, and one JSON object for machines."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    """Every number of one run; rates are per second, latencies milliseconds, memory MiB."""
+
+    messages: int
+    smoke: bool
+    embedded_infrastructure: bool
+    raw_relay_per_s: float
+    pipeline_per_s: float
+    pipeline_per_s_2_replicas: float | None
+    latency_p50_ms: float
+    latency_p99_ms: float
+    latency_offered_per_s: float
+    latency_samples: int
+    post_p99_ms: float
+    http_accept_per_s: float
+    http_refused: int
+    screening_per_s: float
+    peak_rss_mb_intake: float
+    peak_rss_mb_screening: float
+    peak_rss_mb_routing: float
+    elapsed_s: float
+    screening_outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ratio(self) -> float:
+        """Pipeline throughput as a share of what the broker relays with a bare client."""
+        return self.pipeline_per_s / self.raw_relay_per_s
+
+    def as_json(self) -> dict[str, Any]:
+        """The machine-readable result: the last line ``needs-router bench`` prints."""
+        return {
+            "raw_relay_per_s": round(self.raw_relay_per_s, 1),
+            "pipeline_per_s": round(self.pipeline_per_s, 1),
+            "ratio": round(self.ratio, 3),
+            "latency_p50_ms": round(self.latency_p50_ms, 1),
+            "latency_p99_ms": round(self.latency_p99_ms, 1),
+            "http_accept_per_s": round(self.http_accept_per_s, 1),
+            "screening_per_s": round(self.screening_per_s, 1),
+            "peak_rss_mb_intake": round(self.peak_rss_mb_intake, 1),
+            "peak_rss_mb_screening": round(self.peak_rss_mb_screening, 1),
+            "peak_rss_mb_routing": round(self.peak_rss_mb_routing, 1),
+            "pipeline_per_s_2_replicas": _rounded(self.pipeline_per_s_2_replicas),
+            "ratio_2_replicas": _rounded(self.ratio_2_replicas, digits=3),
+            "messages": self.messages,
+            "smoke": self.smoke,
+            "embedded_infrastructure": self.embedded_infrastructure,
+            "latency_offered_per_s": self.latency_offered_per_s,
+            "latency_samples": self.latency_samples,
+            "post_p99_ms": round(self.post_p99_ms, 1),
+            "http_refused": self.http_refused,
+            "elapsed_s": round(self.elapsed_s, 1),
+        }
+
+    @property
+    def ratio_2_replicas(self) -> float | None:
+        """The two-replica pipeline's throughput over the raw relay's, when it was measured."""
+        if self.pipeline_per_s_2_replicas is None:
+            return None
+        return self.pipeline_per_s_2_replicas / self.raw_relay_per_s
+
+
+def _rounded(value: float | None, *, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def format_table(result: BenchResult) -> str:
+    """The result for people: one line per measurement, with what it means."""
+    two = result.pipeline_per_s_2_replicas
+    rows = [
+        ("raw aiokafka relay (ceiling)", f"{result.raw_relay_per_s:,.0f} /s", "consume -> produce, one hop"),
+        ("pipeline, 1 replica each", f"{result.pipeline_per_s:,.0f} /s",
+         f"{result.ratio:.0%} of raw relay; backlog of {result.messages:,} needs"),
+        ("pipeline, 2 replicas each", "not measured" if two is None else f"{two:,.0f} /s",
+         "" if result.ratio_2_replicas is None else f"{result.ratio_2_replicas:.0%} of raw relay"),
+        ("latency p50, accepted -> agency", f"{result.latency_p50_ms:,.1f} ms",
+         f"{result.latency_samples:,} needs at {result.latency_offered_per_s:.0f}/s over HTTP"),
+        ("latency p99, accepted -> agency", f"{result.latency_p99_ms:,.1f} ms",
+         f"POST round trip p99 {result.post_p99_ms:,.1f} ms"),
+        ("HTTP accepted", f"{result.http_accept_per_s:,.0f} /s",
+         f"intake alone; {result.http_refused} refused"),
+        ("classifier alone, one core", f"{result.screening_per_s:,.0f} /s", ""),
+        ("peak RSS intake", f"{result.peak_rss_mb_intake:,.0f} MiB", "VmHWM"),
+        ("peak RSS screening", f"{result.peak_rss_mb_screening:,.0f} MiB", "VmHWM, largest replica"),
+        ("peak RSS routing", f"{result.peak_rss_mb_routing:,.0f} MiB", "VmHWM, largest replica"),
+    ]  # fmt: skip
+    width = max(len(name) for name, _, _ in rows)
+    lines = [f"needs-router bench ({'smoke' if result.smoke else 'full'}, "
+             f"{'embedded' if result.embedded_infrastructure else 'configured'} infrastructure, "
+             f"{result.elapsed_s:.0f}s)"]  # fmt: skip
+    lines += [f"  {name:<{width}}  {value:>14}  {note}".rstrip() for name, value, note in rows]
+    total = sum(result.screening_outcomes.values())
+    if total:
+        mix = ", ".join(f"{name} {count / total:.0%}" for name, count in result.screening_outcomes.most_common())
+        lines.append(f"  workload as screened: {mix}")
+    return "\n".join(lines)

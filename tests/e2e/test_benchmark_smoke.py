@@ -1,0 +1,33 @@
+"""`needs-router bench --smoke` runs end to end on its own embedded infrastructure.
+
+Only that it finishes and reports every number: the smoke run is far too small, and this
+machine too shared, for any number to mean anything, so no speed is asserted.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+REPORTED = (
+    "raw_relay_per_s", "pipeline_per_s", "ratio", "latency_p50_ms", "latency_p99_ms", "http_accept_per_s",
+    "screening_per_s", "peak_rss_mb_intake", "peak_rss_mb_screening", "peak_rss_mb_routing",
+    "pipeline_per_s_2_replicas", "messages",
+)  # fmt: skip
+
+
+def test_the_smoke_benchmark_reports_every_number_as_its_last_line() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"}}
+    # --replicas 2 so the two-replica phase runs too and every key has a number.
+    finished = subprocess.run(
+        [sys.executable, "-m", "services.cli", "bench", "--smoke", "--replicas", "2"],
+        env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr[-4000:]
+    result = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert result["smoke"] is True
+    for key in REPORTED:
+        value = result[key]
+        assert not isinstance(value, bool), (key, value)
+        assert isinstance(value, int | float), (key, value)
+        assert value > 0, (key, value)
