@@ -20,7 +20,6 @@ from shared.topics import PIPELINE_TOPICS, agency_topic
 log = logging.getLogger(__name__)
 
 _TOPIC_ALREADY_EXISTS = 36
-AGENCY_TOPIC_PARTITIONS = 3
 
 
 def broker_security(settings: InfrastructureSettings) -> BaseSecurity | None:
@@ -113,7 +112,7 @@ def all_topics(settings: InfrastructureSettings) -> list[NewTopic]:
     """The pipeline topics and one queue per agency and province."""
     topics = [NewTopic(name, settings.topic_partitions, 1) for name in PIPELINE_TOPICS]
     topics += [
-        NewTopic(agency_topic(agency, province), AGENCY_TOPIC_PARTITIONS, 1)
+        NewTopic(agency_topic(agency, province), settings.agency_topic_partitions, 1)
         for agency in Agency
         for province in province_codes()
     ]

@@ -21,6 +21,9 @@ class InfrastructureSettings(BaseSettings):
     kafka_bootstrap_servers: str = ""
     database_url: str = ""
     topic_partitions: int = Field(default=12, ge=1)
+    # One province's queue carries little; 385 of them at 3 partitions cost an idle pattern reader
+    # (a national office) real CPU on the embedded broker. Raise it for a busy province's topics.
+    agency_topic_partitions: int = Field(default=1, ge=1)
     # The embedded broker answers a fetch only when this expires, so it decides latency.
     fetch_max_wait_ms: int = Field(default=10, ge=1)
     producer_linger_ms: int = Field(default=5, ge=0)

@@ -173,7 +173,7 @@ async def submit_need(
     need_id_var.set(str(event.need_id))
     try:
         # No audit line: the need's row records who submitted it and when (submitted_by, submitted_at).
-        async with resources.pool.acquire() as connection, connection.transaction():
+        async with resources.pool.acquire() as connection:
             stored = await repository.store_need(
                 connection, submission=submission, event=event, idempotency_key=idempotency_key,
                 submitted_by=caller.owner, cipher=resources.cipher,

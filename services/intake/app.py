@@ -102,4 +102,5 @@ def serve() -> None:
         http="httptools",
         log_config=None,
         timeout_graceful_shutdown=8,
+        access_log=settings.intake_access_log,
     )

@@ -38,7 +38,7 @@ async def store_need(
     submitted_by: str,
     cipher: PersonalDataCipher,
 ) -> StoredNeed:
-    """Store the need and its outbox record (call in a transaction), or find the earlier one.
+    """Store the need and its outbox record in one statement, or find the earlier one.
 
     Idempotency keys are scoped to the submitting app (the key's owner).
     """
@@ -46,15 +46,22 @@ async def store_need(
     payload = event.model_dump_json().encode()
     person = submission.person
     national_id = person.national_id if person else None
+    # One statement for the need and its outbox record: a round trip per accepted need saved.
     inserted = await connection.fetchval(
         """
-        INSERT INTO needs (need_id, volunteer_id, idempotency_key, request_digest, subdistrict_code,
-            district_code, province_code, description, person_name, person_phone,
-            national_id_encrypted, national_id_masked, consent_to_share, suggested_types,
-            occurred_at, submitted_at, event_payload, submitted_by)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-        ON CONFLICT (submitted_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING need_id
+        WITH need AS (
+            INSERT INTO needs (need_id, volunteer_id, idempotency_key, request_digest, subdistrict_code,
+                district_code, province_code, description, person_name, person_phone,
+                national_id_encrypted, national_id_masked, consent_to_share, suggested_types,
+                occurred_at, submitted_at, event_payload, submitted_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+            ON CONFLICT (submitted_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING need_id
+        ), queued AS (
+            INSERT INTO outbox (topic, key, payload, traceparent)
+            SELECT $19, convert_to(need_id::text, 'UTF8'), $17, $20 FROM need
+        )
+        SELECT need_id FROM need
         """,
         event.need_id, submission.volunteer_id, idempotency_key, digest, event.subdistrict_code,
         event.district_code, event.province_code, event.description,
@@ -62,14 +69,10 @@ async def store_need(
         cipher.seal(national_id, need_id=event.need_id) if national_id else None,
         person.national_id_masked() if person else None, submission.consent_to_share,
         [str(need_type) for need_type in event.suggested_types],
-        event.occurred_at, event.submitted_at, payload, submitted_by,
+        event.occurred_at, event.submitted_at, payload, submitted_by, NEEDS_SUBMITTED, traceparent_now(),
     )  # fmt: skip
     if inserted is None:
         return await _earlier_need(connection, submitted_by, idempotency_key, digest)
-    await connection.execute(
-        "INSERT INTO outbox (topic, key, payload, traceparent) VALUES ($1, $2, $3, $4)",
-        NEEDS_SUBMITTED, str(event.need_id).encode(), payload, traceparent_now(),
-    )  # fmt: skip
     return StoredNeed(need_id=event.need_id, created=True)
 
 

@@ -29,6 +29,8 @@ class IntakeSettings(InfrastructureSettings):
     rate_limit_burst: int = Field(default=2000, ge=1)
     # A revoked key keeps working at most this long on a replica that saw it recently.
     api_key_cache_s: float = Field(default=5.0, ge=0)
+    # One JSON line per request costs a few per cent at peak; request counts and latencies are in /metrics.
+    intake_access_log: bool = False
 
     def require(self, *, kafka: bool = True, database: bool = True) -> Self:
         """Also refuse to start without the key that encrypts national IDs."""
