@@ -62,11 +62,12 @@ async def static_file(name: str) -> Response:
     "/v1/dashboard",
     response_model=Dashboard,
     responses={401: {"description": "No valid API key"}, 403: {"description": "Not an admin key"},
-               422: {"description": "Invalid period"}},
+               422: {"description": "Invalid period"}, 429: {"description": "Too many requests for this key"}},
 )  # fmt: skip
 async def dashboard_data(
     resources: Resources,
     _: Admin,
+    response: Response,
     first: Annotated[date | None, Query(alias="from", description=_FROM)] = None,
     last: Annotated[date | None, Query(alias="to", description=_TO)] = None,
 ) -> Dashboard | JSONResponse:
@@ -78,4 +79,5 @@ async def dashboard_data(
         return problem(422, [{"field": invalid.field, "problem": invalid.problem}])
     async with resources.pool.acquire() as connection:
         figures = await dashboard(connection, period=period, now=now, levels=resources.levels)
-    return JSONResponse(figures.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+    response.headers["Cache-Control"] = "no-store"  # figures about people's cases: no copies in caches
+    return figures

@@ -1,14 +1,15 @@
 // Small SVG charts drawn in the browser: no library, no network. Every text goes in with
 // textContent, never as markup, so data (a dead letter's error, say) cannot inject any.
+//
+// A bar chart is a CSS grid: each row is a label line, then an SVG bar and its value. The values
+// share one column sized to the widest, so every bar has the same scale at any screen width,
+// and a phone turned sideways needs no redrawing.
 
 const SVG = "http://www.w3.org/2000/svg";
-const ROW = 44; // a label line above a bar line: long Thai names wrap nothing on a phone
-const BAR_WIDTH = 80; // per cent of the chart; the value is written in the rest
 
 /** An HTML element with attributes and children (strings become text). */
 export function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  return fill(element, attributes, children);
+  return fill(document.createElement(tag), attributes, children);
 }
 
 /** An SVG element with attributes and children (strings become text). */
@@ -20,69 +21,69 @@ function fill(element, attributes, children) {
   for (const [name, value] of Object.entries(attributes)) {
     if (value !== undefined && value !== null && value !== false) element.setAttribute(name, String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child !== undefined && child !== null) element.append(child instanceof Node ? child : String(child));
   }
   return element;
 }
 
-function percent(value, max) {
-  return max > 0 ? Math.max(0, (value / max) * BAR_WIDTH) : 0;
+function scale(max) {
+  return (value) => (max > 0 && value > 0 ? Math.min(100, (value / max) * 100) : 0);
 }
 
-function chart(rows, label, extra = 0) {
-  return s("svg", { class: "chart", role: "img", "aria-label": label, width: "100%", height: rows * ROW + extra });
+function bar(title, ...shapes) {
+  return s(
+    "svg",
+    { class: "bar", width: "100%", height: 14, "aria-hidden": "true" },
+    s("title", {}, title),
+    s("rect", { class: "track", x: 0, y: 0, width: "100%", height: 14, rx: 3 }),
+    ...shapes,
+  );
+}
+
+function rows(label, kind, lines) {
+  return h(
+    "div",
+    { class: `bars ${kind}`, role: "group", "aria-label": label },
+    lines.map(({ text, shape, value }) => [h("span", { class: "bar-label" }, text), shape, h("span", { class: "bar-value" }, value)]),
+  );
+}
+
+/** Horizontal bars, one per item {label, value, title?}; `format` writes the value. */
+export function barChart(items, { label, format = String, tone = "a" }) {
+  const percent = scale(Math.max(0, ...items.map((item) => item.value)));
+  return rows(
+    label,
+    `tone-${tone}`,
+    items.map((item) => ({
+      text: item.label,
+      value: format(item.value),
+      shape: bar(`${item.title ?? item.label}: ${format(item.value)}`, s("rect", { class: "fill", x: 0, y: 0, width: `${percent(item.value)}%`, height: 14, rx: 3 })),
+    })),
+  );
 }
 
 /**
- * Horizontal bars, one per item: {label, value, title?}; `format` writes the value.
+ * Stacked bars: rows of {label, total, caption?, segments: [{key, value}]}; each key is coloured
+ * by the class `seg-<key>`; `names` names the keys for the tooltip.
  */
-export function barChart(items, { label, format = String, tone = "a" } = {}) {
-  const max = Math.max(0, ...items.map((item) => item.value));
-  const svg = chart(items.length, label);
-  items.forEach((item, index) => {
-    const y = index * ROW;
-    svg.append(
-      s(
-        "g",
-        { class: `bar tone-${tone}` },
-        s("title", {}, `${item.title ?? item.label}: ${format(item.value)}`),
-        s("text", { x: 0, y: y + 15, class: "label" }, item.label),
-        s("rect", { x: 0, y: y + 22, width: `${BAR_WIDTH}%`, height: 14, rx: 3, class: "track" }),
-        s("rect", { x: 0, y: y + 22, width: `${percent(item.value, max)}%`, height: 14, rx: 3, class: "fill" }),
-        s("text", { x: "100%", y: y + 34, class: "value", "text-anchor": "end" }, format(item.value)),
-      ),
-    );
-  });
-  return svg;
-}
-
-/**
- * Stacked horizontal bars: rows of {label, total, segments: [{key, value}]}; each key has a
- * colour class `seg-<key>`; `total` is written at the end (segments may be a part of it).
- */
-export function stackedBars(rows, { label, format = String, names }) {
-  const max = Math.max(0, ...rows.map((row) => row.total));
-  const svg = chart(rows.length, label);
-  rows.forEach((row, index) => {
-    const y = index * ROW;
-    const group = s(
-      "g",
-      { class: "stack" },
-      s("title", {}, [row.label, ...row.segments.map((part) => `${names[part.key]}: ${format(part.value)}`)].join("\n")),
-      s("text", { x: 0, y: y + 15, class: "label" }, row.label),
-      s("rect", { x: 0, y: y + 22, width: `${percent(row.total, max)}%`, height: 14, rx: 3, class: "seg-total" }),
-    );
-    let x = 0;
-    for (const part of row.segments) {
-      const width = percent(part.value, max);
-      if (width > 0) group.append(s("rect", { x: `${x}%`, y: y + 22, width: `${width}%`, height: 14, class: `seg-${part.key}` }));
-      x += width;
-    }
-    group.append(s("text", { x: "100%", y: y + 34, class: "value", "text-anchor": "end" }, row.caption ?? format(row.total)));
-    svg.append(group);
-  });
-  return svg;
+export function stackedBars(lines, { label, format = String, names }) {
+  const percent = scale(Math.max(0, ...lines.map((line) => line.total)));
+  return rows(
+    label,
+    "stacked",
+    lines.map((line) => {
+      let x = 0;
+      const parts = line.segments.map((part) => {
+        const width = percent(part.value);
+        const shape = width > 0 ? s("rect", { class: `seg-${part.key}`, x: `${x}%`, y: 0, width: `${width}%`, height: 14 }) : null;
+        x += width;
+        return shape;
+      });
+      const title = [line.label, ...line.segments.map((part) => `${names[part.key]}: ${format(part.value)}`)].join("\n");
+      return { text: line.label, value: line.caption ?? format(line.total), shape: bar(title, ...parts) };
+    }),
+  );
 }
 
 /** A legend for coloured keys: [[key, name], ...]. */
@@ -96,56 +97,53 @@ export function legend(entries) {
 
 /**
  * Durations per row {label, median, p90, cases}: a solid bar to the median, a lighter one on to
- * the 90th percentile, and a dashed line at the service level.
+ * the 90th percentile, and a dashed line at the service level `level`.
  */
-export function durationChart(rows, { label, level, format, levelCaption, empty }) {
-  const max = Math.max(level, ...rows.map((row) => row.p90 ?? 0)) * 1.05;
-  const top = 18;
-  const svg = chart(rows.length, label, top);
-  const levelX = `${percent(level, max)}%`;
-  svg.append(
-    s("line", { x1: levelX, x2: levelX, y1: top - 4, y2: rows.length * ROW + top, class: "level" }),
-    s("text", { x: levelX, y: 11, class: "level-label", "text-anchor": "middle" }, levelCaption),
-  );
-  rows.forEach((row, index) => {
-    const y = top + index * ROW;
-    const known = row.median !== null && row.median !== undefined;
-    svg.append(
-      s(
-        "g",
-        { class: "duration" },
-        s("title", {}, known ? `${row.label}: ${format(row.median)} / ${format(row.p90)} (n=${row.cases})` : row.label),
-        s("text", { x: 0, y: y + 15, class: "label" }, row.label),
-        s("rect", { x: 0, y: y + 22, width: `${BAR_WIDTH}%`, height: 14, rx: 3, class: "track" }),
-        known ? s("rect", { x: 0, y: y + 22, width: `${percent(row.p90, max)}%`, height: 14, rx: 3, class: "p90" }) : null,
-        known ? s("rect", { x: 0, y: y + 22, width: `${percent(row.median, max)}%`, height: 14, rx: 3, class: "median" }) : null,
-        s("text", { x: "100%", y: y + 34, class: "value", "text-anchor": "end" }, known ? `${format(row.median)} · ${format(row.p90)}` : empty),
-      ),
-    );
-  });
-  return svg;
+export function durationChart(lines, { label, level, format, levelCaption, empty }) {
+  const percent = scale(Math.max(level, ...lines.map((line) => line.p90 ?? 0)) * 1.05);
+  const at = `${percent(level)}%`;
+  const anchor = percent(level) > 70 ? "end" : "middle";
+  const marker = () => s("line", { class: "level", x1: at, x2: at, y1: -4, y2: 18 });
+  const header = {
+    text: "",
+    value: "",
+    shape: s("svg", { class: "bar level-head", width: "100%", height: 14, "aria-hidden": "true" }, s("text", { x: at, y: 11, "text-anchor": anchor }, levelCaption)),
+  };
+  return rows(label, "durations", [
+    header,
+    ...lines.map((line) => {
+      const known = line.median !== null && line.median !== undefined;
+      const value = known ? `${format(line.median)} · ${format(line.p90)}` : empty;
+      const shapes = known
+        ? [
+            s("rect", { class: "p90", x: 0, y: 0, width: `${percent(line.p90)}%`, height: 14, rx: 3 }),
+            s("rect", { class: "median", x: 0, y: 0, width: `${percent(line.median)}%`, height: 14, rx: 3 }),
+          ]
+        : [];
+      return { text: line.label, value, shape: bar(`${line.label}: ${value}`, ...shapes, marker()) };
+    }),
+  ]);
 }
 
-/**
- * The province tile map: {code: [column, row]} positions, values by code, names by code.
- */
+/** The province tile map: {code: [column, row]} positions, values by code, names by code. */
 export function tileMap(tiles, values, names, { label, format = String }) {
   const size = 40;
   const columns = Math.max(...Object.values(tiles).map(([column]) => column)) + 1;
-  const rows = Math.max(...Object.values(tiles).map(([, row]) => row)) + 1;
+  const height = Math.max(...Object.values(tiles).map(([, row]) => row)) + 1;
   const max = Math.max(0, ...Object.values(values));
-  const svg = s("svg", { class: "tiles", role: "img", "aria-label": label, viewBox: `0 0 ${columns * size} ${rows * size}` });
+  const svg = s("svg", { class: "tiles", role: "img", "aria-label": label, viewBox: `0 0 ${columns * size} ${height * size}` });
   for (const [code, [column, row]] of Object.entries(tiles)) {
     const value = values[code] ?? 0;
-    const level = shade(value, max);
+    const x = column * size;
+    const y = row * size;
     svg.append(
       s(
         "g",
-        { class: `tile shade-${level}`, "data-province": code },
+        { class: `tile shade-${shade(value, max)}`, "data-province": code },
         s("title", {}, `${names[code] ?? code} (${code}): ${format(value)}`),
-        s("rect", { x: column * size + 1, y: row * size + 1, width: size - 2, height: size - 2, rx: 4 }),
-        s("text", { x: column * size + 5, y: row * size + 11, class: "code" }, code),
-        value > 0 ? s("text", { x: column * size + size / 2, y: row * size + 29, class: "count", "text-anchor": "middle" }, format(value)) : null,
+        s("rect", { x: x + 1, y: y + 1, width: size - 2, height: size - 2, rx: 4 }),
+        s("text", { x: x + 5, y: y + 11, class: "code" }, code),
+        value > 0 ? s("text", { x: x + size / 2, y: y + 30, class: "count", "text-anchor": "middle" }, format(value)) : null,
       ),
     );
   }
@@ -158,10 +156,8 @@ export function shade(value, max) {
   return Math.max(1, Math.ceil(Math.sqrt(value / max) * 5));
 }
 
-/**
- * A table sorted by clicking a column header. columns: [{key, name, numeric?, cell?(row)}].
- */
-export function sortableTable(columns, rows, { label, sortKey, descending = true }) {
+/** A table sorted by clicking a column header. columns: [{key, name, numeric?, cell?(row)}]. */
+export function sortableTable(columns, lines, { label, sortKey, descending = true }) {
   let key = sortKey;
   let down = descending;
   const head = h("tr");
@@ -170,25 +166,31 @@ export function sortableTable(columns, rows, { label, sortKey, descending = true
 
   function render() {
     const column = columns.find((candidate) => candidate.key === key);
-    const sorted = [...rows].sort((a, b) => {
+    const sorted = [...lines].sort((a, b) => {
       const order = column.numeric ? a[key] - b[key] : String(a[key]).localeCompare(String(b[key]), "th");
       return (down ? -order : order) || String(a.code ?? "").localeCompare(String(b.code ?? ""));
     });
     head.replaceChildren(
       ...columns.map((candidate) => {
         const sorting = candidate.key === key;
-        const button = h("button", { type: "button" }, candidate.name, h("span", { "aria-hidden": "true" }, sorting ? (down ? " ▼" : " ▲") : ""));
+        const arrow = h("span", { "aria-hidden": "true" }, sorting ? (down ? " ▼" : " ▲") : "");
+        const button = h("button", { type: "button" }, candidate.name, arrow);
         button.addEventListener("click", () => {
           down = sorting ? !down : Boolean(candidate.numeric);
           key = candidate.key;
           render();
         });
-        return h("th", { scope: "col", class: candidate.numeric ? "num" : null, "aria-sort": sorting ? (down ? "descending" : "ascending") : null }, button);
+        const sort = sorting ? (down ? "descending" : "ascending") : null;
+        return h("th", { scope: "col", class: candidate.numeric ? "num" : null, "aria-sort": sort }, button);
       }),
     );
     body.replaceChildren(
-      ...sorted.map((row) =>
-        h("tr", {}, columns.map((candidate) => h("td", { class: candidate.numeric ? "num" : null }, candidate.cell ? candidate.cell(row) : row[candidate.key]))),
+      ...sorted.map((line) =>
+        h(
+          "tr",
+          {},
+          columns.map((candidate) => h("td", { class: candidate.numeric ? "num" : null }, candidate.cell ? candidate.cell(line) : line[candidate.key])),
+        ),
       ),
     );
   }

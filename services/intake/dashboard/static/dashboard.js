@@ -10,6 +10,7 @@ const KEY = "needs-router.dashboard.key";
 const LANGUAGE = "needs-router.dashboard.language";
 const STATUS_ORDER = ["routed", "accepted", "in_progress", "resolved", "misrouted"];
 const MAP_METRICS = ["needs", "routed", "open", "overdue"];
+const FIRST_CASES = 6; // the oldest overdue cases shown; the rest behind "more"
 
 const page = {
   language: "th",
@@ -159,7 +160,7 @@ function renderAgencies(data) {
       data.agencies.map((agency) => ({
         label: agencyName(agency.agency),
         total: agency.routed,
-        caption: `${number(agency.routed)} · ${t("open")} ${number(agency.open)}`,
+        caption: `${number(agency.routed)} · ${t("open_short")} ${number(agency.open)}`,
         segments: STATUS_ORDER.map((key) => ({ key, value: agency.by_status[key] ?? 0 })),
       })),
       { label: t("cases_by_agency"), format: number, names: statusNames },
@@ -190,46 +191,34 @@ function renderAgencies(data) {
 function renderOverdue(data) {
   const overdue = data.overdue;
   const levels = data.service_levels;
+  const statuses = STATUSES[page.language];
   const provinces = Object.fromEntries(data.provinces.map((row) => [row.code, row]));
   const now = new Date(data.generated_at);
   const lateBy = (line) => {
     const limit = line.overdue === "not_accepted" ? levels.accept_within_hours : levels.resolve_within_hours;
     return duration((now - new Date(line.routed_at)) / 3_600_000 - limit);
   };
-  const summary = h(
-    "p",
-    { class: "overdue-summary" },
-    `${STATUSES[page.language].not_accepted}: ${number(overdue.not_accepted)} · `,
-    `${STATUSES[page.language].not_resolved}: ${number(overdue.not_resolved)}`,
-  );
+  const card = (line) =>
+    h(
+      "li",
+      { "data-need": line.need_id },
+      h("div", { class: "where" }, `${agencyName(line.agency)} · ${provinces[line.province_code] ? provinceName(provinces[line.province_code]) : line.province_code}`),
+      h("div", {}, h("span", { class: "badge" }, statuses[line.overdue]), `${t("status")}: ${statuses[line.status]}`),
+      h("div", { class: "when" }, `${t("routed_at")} ${date(line.routed_at)} · ${t("late_by")} ${lateBy(line)}`, line.escalated.length ? ` · ${t("escalated")}` : ""),
+      h("div", { class: "when" }, h("code", {}, line.need_id)),
+    );
   if (!overdue.oldest.length) return $("overdue").replaceChildren(h("p", { class: "empty" }, t("none_overdue")));
   $("overdue").replaceChildren(
-    summary,
-    h(
-      "div",
-      { class: "scroll" },
-      h(
-        "table",
-        {},
-        h("thead", {}, h("tr", {}, [t("agency"), t("province"), t("status"), t("routed_at"), t("late_by")].map((name) => h("th", { scope: "col" }, name)))),
-        h(
-          "tbody",
-          {},
-          overdue.oldest.map((line) =>
-            h(
-              "tr",
-              { "data-need": line.need_id },
-              h("td", {}, agencyName(line.agency)),
-              h("td", {}, provinces[line.province_code] ? provinceName(provinces[line.province_code]) : line.province_code),
-              h("td", {}, STATUSES[page.language][line.overdue], line.escalated.length ? h("span", { class: "badge" }, "↑ MOL") : null),
-              h("td", {}, date(line.routed_at)),
-              h("td", { class: "num" }, lateBy(line)),
-            ),
-          ),
-        ),
-      ),
-    ),
+    h("p", { class: "overdue-summary" }, `${statuses.not_accepted}: ${number(overdue.not_accepted)} · ${statuses.not_resolved}: ${number(overdue.not_resolved)}`),
+    caseList(overdue.oldest.slice(0, FIRST_CASES), card),
+    overdue.oldest.length > FIRST_CASES
+      ? h("details", {}, h("summary", {}, t("more_cases").replace("{n}", number(overdue.oldest.length - FIRST_CASES))), caseList(overdue.oldest.slice(FIRST_CASES), card))
+      : null,
   );
+}
+
+function caseList(lines, card) {
+  return h("ol", { class: "cases" }, lines.map(card));
 }
 
 function renderMap(data) {
@@ -258,7 +247,7 @@ function renderProvinceTable(data) {
   if (!rows.length) return $("provinces").replaceChildren(h("p", { class: "empty" }, t("no_provinces")));
   const columns = [
     { key: "name", name: t("province") },
-    ...["needs", "routed", "open", "overdue", "resolved"].map((key) => ({ key, name: t(key), numeric: true, cell: (row) => number(row[key]) })),
+    ...["needs", "routed", "open", "overdue", "resolved"].map((key) => ({ key, name: t(`column_${key}`), numeric: true, cell: (row) => number(row[key]) })),
   ];
   $("provinces").replaceChildren(sortableTable(columns, rows, { label: t("province_table"), sortKey: "needs" }));
 }
