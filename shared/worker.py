@@ -5,14 +5,16 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import uvloop
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faststream import AckPolicy, ContextRepo, FastStream
 from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.message import KafkaMessage
 
+from shared.consumer import BatchReport
 from shared.database import create_pool, migrate
 from shared.inbox import RawRecord
 from shared.kafka import create_broker, keep_raw_bytes
@@ -44,10 +46,27 @@ def batch_subscriber_options(settings: InfrastructureSettings, *, group_id: str)
     }
 
 
-async def pause_before_rewind(error: BaseException, *, consumer: str) -> None:
-    """Log an unexpected failure and wait a moment, so a rewound batch does not spin."""
-    log.error("%s: batch failed and will be read again: %r", consumer, error, exc_info=error)
-    await asyncio.sleep(1.0)
+class BatchUseCase(Protocol):
+    """What a subscriber hands its raw batch to."""
+
+    async def handle(self, records: Sequence[RawRecord]) -> BatchReport:
+        """Process the batch; return only when its output is published and recorded."""
+
+
+async def handle_batch(message: KafkaMessage, consumer: AIOKafkaConsumer, use_case: BatchUseCase, *, name: str) -> None:
+    """The body of every batch subscriber: record the lag, hand the batch over, rewind on a surprise.
+
+    An unexpected error is logged and, after a pause so that a rewound batch does not spin,
+    raised again so that FastStream rewinds (NACK_ON_ERROR) instead of committing.
+    """
+    records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message
+    record_lag(consumer, records, name=name)
+    try:
+        await use_case.handle(records)
+    except Exception as error:
+        log.error("%s: batch failed and will be read again: %r", name, error, exc_info=error)
+        await asyncio.sleep(1.0)
+        raise
 
 
 # Builds the use cases a service's handlers need, by the name handlers find them under.

@@ -1,5 +1,10 @@
 """Fixtures shared by every test folder; tests/unit needs none of the infrastructure ones."""
 
+import os
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -15,6 +20,7 @@ from services.intake.personal_data import generate_key
 from services.intake.settings import IntakeSettings
 from services.supervisor import prepare_infrastructure
 from shared.contracts.need_types import Agency
+from shared.embedded import free_port, wait_for_port
 from shared.settings import InfrastructureSettings
 from tests.infrastructure import Infrastructure, provide
 
@@ -95,3 +101,31 @@ async def volunteer_app(pool: asyncpg.Pool) -> dict[str, str]:
 async def admin(pool: asyncpg.Pool) -> dict[str, str]:
     """Headers of an administrator."""
     return {"Authorization": await issue_key(pool, Role.ADMIN, owner="ministry-admin")}
+
+
+@pytest.fixture(scope="module")
+def intake_url(intake_settings: IntakeSettings) -> Iterator[str]:
+    """Intake as its own process (`needs-router serve intake`) on the session's infrastructure, ready."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": intake_settings.kafka_bootstrap_servers,
+        "DATABASE_URL": intake_settings.database_url,
+        "PERSONAL_DATA_KEY": intake_settings.personal_data_key.get_secret_value(),
+        "INTAKE_PORT": str(port),
+    }
+    process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "intake"], env=env)
+    try:
+        wait_for_port(port, timeout_s=60)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/readyz", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -11,7 +11,7 @@ from services.routing.settings import RoutingSettings
 from services.routing.status_reports import CONSUMER as STATUS_CONSUMER
 from services.routing.status_reports import StatusReports
 from shared.topics import CASE_STATUS, NEEDS_SCREENED
-from shared.worker import batch_subscriber_options, pause_before_rewind, record_lag
+from shared.worker import batch_subscriber_options, handle_batch
 
 
 def create_router(settings: RoutingSettings) -> KafkaRouter:
@@ -26,12 +26,7 @@ def create_router(settings: RoutingSettings) -> KafkaRouter:
     async def route_screened_needs(
         message: KafkaMessage, consumer: Consumer, router: Annotated[Router, Context(CONSUMER)]
     ) -> None:
-        record_lag(consumer, message.raw_message, name=CONSUMER)
-        try:
-            await router.handle(message.raw_message)
-        except Exception as error:
-            await pause_before_rewind(error, consumer=CONSUMER)
-            raise
+        await handle_batch(message, consumer, router, name=CONSUMER)
 
     @router.subscriber(
         CASE_STATUS,
@@ -41,11 +36,6 @@ def create_router(settings: RoutingSettings) -> KafkaRouter:
     async def apply_case_reports(
         message: KafkaMessage, consumer: Consumer, reports: Annotated[StatusReports, Context(STATUS_CONSUMER)]
     ) -> None:
-        record_lag(consumer, message.raw_message, name=STATUS_CONSUMER)
-        try:
-            await reports.handle(message.raw_message)
-        except Exception as error:
-            await pause_before_rewind(error, consumer=STATUS_CONSUMER)
-            raise
+        await handle_batch(message, consumer, reports, name=STATUS_CONSUMER)
 
     return router

@@ -9,7 +9,7 @@ from faststream.kafka.annotations import Consumer, KafkaMessage
 from services.screening.screener import CONSUMER, Screener
 from services.screening.settings import ScreeningSettings
 from shared.topics import NEEDS_SUBMITTED
-from shared.worker import batch_subscriber_options, pause_before_rewind, record_lag
+from shared.worker import batch_subscriber_options, handle_batch
 
 
 def create_router(settings: ScreeningSettings) -> KafkaRouter:
@@ -24,11 +24,6 @@ def create_router(settings: ScreeningSettings) -> KafkaRouter:
     async def screen_submitted_needs(
         message: KafkaMessage, consumer: Consumer, screener: Annotated[Screener, Context(CONSUMER)]
     ) -> None:
-        record_lag(consumer, message.raw_message, name=CONSUMER)
-        try:
-            await screener.handle(message.raw_message)
-        except Exception as error:
-            await pause_before_rewind(error, consumer=CONSUMER)
-            raise
+        await handle_batch(message, consumer, screener, name=CONSUMER)
 
     return router

@@ -8,17 +8,11 @@ import asyncio
 import os
 import struct
 import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from services.intake.settings import IntakeSettings
-from shared.embedded import free_port, wait_for_port
 from tests.dashboard_seed import Seeded, seed_month
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,34 +23,6 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--hide-scrollbars", "--virtual-time-budget=10000",
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def intake_url(intake_settings: IntakeSettings) -> Iterator[str]:
-    """Intake as its own process (`needs-router serve intake`), ready."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": intake_settings.kafka_bootstrap_servers,
-        "DATABASE_URL": intake_settings.database_url,
-        "PERSONAL_DATA_KEY": intake_settings.personal_data_key.get_secret_value(),
-        "INTAKE_PORT": str(port),
-    }
-    process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "intake"], env=env)
-    try:
-        wait_for_port(port, timeout_s=60)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")

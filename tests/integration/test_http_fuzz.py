@@ -1,47 +1,11 @@
 """Schemathesis sends generated, mostly malformed requests to intake: none may get a 5xx."""
 
-import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from services.intake.settings import IntakeSettings
-from shared.embedded import free_port, wait_for_port
-
 MINIMUM_REQUESTS = 1000
-
-
-@pytest.fixture(scope="module")
-def intake_url(intake_settings: IntakeSettings) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": intake_settings.kafka_bootstrap_servers,
-        "DATABASE_URL": intake_settings.database_url,
-        "PERSONAL_DATA_KEY": intake_settings.personal_data_key.get_secret_value(),
-        "INTAKE_PORT": str(port),
-    }
-    process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "intake"], env=env)
-    try:
-        wait_for_port(port, timeout_s=60)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_no_generated_request_gets_a_server_error(intake_url: str, admin: dict[str, str], tmp_path: Path) -> None:
