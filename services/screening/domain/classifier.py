@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from services.screening.domain.evidence import Evidence, EvidenceWeigher
 from services.screening.domain.language import LanguageDetector, LanguageGuess
-from services.screening.domain.lexicon import Lexicon, load_lexicon
+from services.screening.domain.lexicon import Lexicon, ModelSettings, load_lexicon
 from services.screening.domain.matching import Matcher, tokenize, warm_up
+from services.screening.domain.ngram import NgramModel, load_model
 from shared.contracts.need_types import NeedType
 
 SUGGESTED_BY_VOLUNTEER = "suggested_by_volunteer"
@@ -34,46 +35,74 @@ class Classification:
     classifier_version: str
 
 
-class Classifier:
-    """Lexicon-based screening; immutable after construction, so safe to share between threads."""
+@dataclass(frozen=True, slots=True)
+class RuleAssessment:
+    """What the lexicon rules found in one description, before any type is accepted."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    normalised: str
+    language: LanguageGuess
+    manual_reason: str | None  # set when the text cannot be screened at all
+    scores: dict[NeedType, float]
+    evidence: dict[NeedType, tuple[str, ...]]
+    near_misses: tuple[str, ...]
+    vetoed: frozenset[NeedType]
+
+
+class Classifier:
+    """Lexicon rules plus an optional n-gram second opinion; immutable, so thread-safe."""
+
+    def __init__(self, lexicon: Lexicon, model: NgramModel | None = None) -> None:
         self._lexicon = lexicon
         self._scoring = lexicon.scoring
         self._language = LanguageDetector(lexicon.language)
         self._matcher = Matcher(lexicon.groups)
         self._weigher = EvidenceWeigher(lexicon)
+        self._model = model
+        self._model_settings = lexicon.model
         warm_up(" ".join(lexicon.negation))
 
     @classmethod
-    def load(cls, path: pathlib.Path | None = None) -> "Classifier":
-        """Build a classifier from lexicon files (default: the packaged lexicon)."""
-        return cls(load_lexicon(path))
+    def load(cls, path: pathlib.Path | None = None, model_path: pathlib.Path | None = None) -> "Classifier":
+        """Build a classifier from lexicon files (default: the packaged lexicon and model).
+
+        The model is loaded only when the lexicon's [model] table switches it on.
+        """
+        lexicon = load_lexicon(path)
+        return cls(lexicon, load_model(model_path) if lexicon.model.enabled else None)
 
     @property
     def version(self) -> str:
-        """Return the lexicon version stamped on every classification."""
-        return self._lexicon.version
+        """Return the lexicon (and model) version stamped on every classification."""
+        if self._model is None:
+            return self._lexicon.version
+        return f"{self._lexicon.version}+{self._model.version}"
 
-    def classify(self, text: str, suggested_types: Sequence[NeedType] = ()) -> Classification:
-        """Screen one description; never raises on any str."""
-        suggested = frozenset(NeedType(need_type) for need_type in suggested_types)
+    def assess_rules(self, text: str) -> RuleAssessment:
+        """Run the lexicon rules on one description (used by classify and by model selection)."""
         normalised = self._lexicon.normalise(text[: self._scoring.max_chars])
         language = self._language.detect(normalised.text)
         if not language.supported:
-            return self._manual(language, f"unsupported_language:{language.code}", suggested)
+            return RuleAssessment(normalised.text, language, f"unsupported_language:{language.code}", {}, {}, (), _ALL)
         if not normalised.text:
-            return self._manual(language, "empty_text", suggested)
-
+            return RuleAssessment(normalised.text, language, "empty_text", {}, {}, (), _ALL)
         tokens = tokenize(normalised.text)
         hits = self._matcher.find(normalised.text, tokens)
         weighed = self._weigher.weigh(normalised, tokens, hits)
         scores, evidence = _scores_by_type(weighed.evidence)
+        return RuleAssessment(normalised.text, language, None, scores, evidence, weighed.near_misses, weighed.vetoed)
+
+    def classify(self, text: str, suggested_types: Sequence[NeedType] = ()) -> Classification:
+        """Screen one description; never raises on any str."""
+        suggested = frozenset(NeedType(need_type) for need_type in suggested_types)
+        rules = self.assess_rules(text)
+        if rules.manual_reason is not None:
+            return self._manual(rules.language, rules.manual_reason, suggested)
+        scores = rules.scores
 
         accepted = []
         for need_type, score in scores.items():
             confidence = self._confidence(score)
-            words = evidence[need_type]
+            words = rules.evidence[need_type]
             # The volunteer's suggestion can lift a type the text supports, never create one.
             if need_type in suggested and score > 0:
                 boosted = self._confidence(score + self._scoring.suggestion_boost)
@@ -82,19 +111,22 @@ class Classifier:
                 confidence = boosted
             if confidence >= self._scoring.threshold_for(need_type):
                 accepted.append(TypeAssessment(need_type, round(confidence, 4), words))
+        if self._model is not None:
+            probabilities = self._model.probabilities(rules.normalised)
+            accepted = combine(accepted, rules, probabilities, self._model_settings)
         accepted.sort(key=lambda item: (-item.confidence, _TYPE_ORDER[item.type]))
 
         if accepted:
             reason = None
-        elif weighed.near_misses:
-            reason = f"near_miss:{weighed.near_misses[0]}"
+        elif rules.near_misses:
+            reason = f"near_miss:{rules.near_misses[0]}"
         elif any(score > 0 for score in scores.values()):
             reason = "low_confidence"
         else:
             reason = "no_type_matched"
         return Classification(
             types=tuple(accepted),
-            language=language.code,
+            language=rules.language.code,
             manual_reason=reason,
             disagreement=_disagreement(suggested, {item.type for item in accepted}),
             classifier_version=self.version,
@@ -105,6 +137,53 @@ class Classifier:
 
     def _manual(self, language: LanguageGuess, reason: str, suggested: frozenset[NeedType]) -> Classification:
         return Classification((), language.code, reason, _disagreement(suggested, set()), self.version)
+
+
+_ALL = frozenset(NeedType)
+MODEL_EVIDENCE_PREFIX = "model:"
+
+
+def combine(
+    accepted: Sequence[TypeAssessment],
+    rules: RuleAssessment,
+    probabilities: dict[NeedType, float],
+    settings: ModelSettings,
+) -> list[TypeAssessment]:
+    """Join the rules' accepted types with the model's opinion.
+
+    The model may add a type where the lexicon is silent: no word for it at all, no
+    negation, conceded clause or near-miss rule. It may also drop a barely accepted rule
+    type it finds very unlikely (off when drop_below = 0).
+    """
+    if sum(1 for char in rules.normalised if char.isalpha()) < settings.min_letters:
+        return list(accepted)
+    result = []
+    for item in accepted:
+        probability = probabilities.get(item.type, 0.0)
+        if item.confidence < settings.weak_confidence and probability < settings.drop_below:
+            continue
+        result.append(item)
+    # A near-miss rule that changed the evidence means the lexicon recognised what this is
+    # not; the model (which never saw such cases) then adds nothing.
+    if rules.near_misses:
+        return result
+    taken = {item.type for item in accepted}
+    for need_type, probability in probabilities.items():
+        if need_type in taken or need_type in rules.vetoed:
+            continue
+        has_rule_evidence = rules.scores.get(need_type, 0.0) > 0
+        needed = settings.probability_for(need_type)
+        if taken:
+            needed = max(needed, settings.additional_probability)
+        if has_rule_evidence:
+            # The lexicon saw words for this type and judged them too weak (ประกันสังคม
+            # alone, ยา outside a workplace): above 1 its verdict stands.
+            needed = max(needed, settings.support_probability)
+        if probability >= needed:
+            words = rules.evidence.get(need_type, ())
+            evidence = (*words, f"{MODEL_EVIDENCE_PREFIX}{probability:.2f}")
+            result.append(TypeAssessment(need_type, round(probability, 4), evidence))
+    return result
 
 
 def _scores_by_type(

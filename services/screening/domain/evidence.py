@@ -31,6 +31,9 @@ class WeighedText:
 
     evidence: tuple[Evidence, ...]
     near_misses: tuple[str, ...]
+    # Types the text speaks against: negated or conceded words, or a near-miss rule that
+    # fired. The statistical second opinion may not add them.
+    vetoed: frozenset[NeedType] = frozenset()
 
 
 class EvidenceWeigher:
@@ -76,15 +79,24 @@ class EvidenceWeigher:
         present = {name for name, words in self._contexts.items() if words is not None and words.search(text.text)}
 
         evidence = []
+        vetoed: set[NeedType] = set()
         for hit, is_negated in zip(hits, negated, strict=True):
+            typed = any(group.type is not None for group in hit.groups)
+            conceded = (
+                typed
+                and not is_negated
+                and self._intent_comes_later(hit, asserted, contrasts, clause_breaks, concessions)
+            )
             for group in hit.groups:
                 if group.type is None:
                     continue
                 weight = group.weight
                 if is_negated:
                     weight *= self._scoring.negated_factor
-                elif self._intent_comes_later(hit, asserted, contrasts, clause_breaks, concessions):
+                    vetoed.add(group.type)
+                elif conceded:
                     weight *= self._scoring.before_contrast_factor
+                    vetoed.add(group.type)
                 if group.context is not None:
                     weight *= group.with_context if group.context in present else group.without_context
                 evidence.append(Evidence(group.type, hit.text, group.name, weight))
@@ -93,6 +105,7 @@ class EvidenceWeigher:
         for exclusion, words in self._exclusions:
             if not self._fires(exclusion, words, text.text, present):
                 continue
+            vetoed.update(exclusion.types)
             affected = [
                 index
                 for index, item in enumerate(evidence)
@@ -104,7 +117,7 @@ class EvidenceWeigher:
             for index in affected:
                 item = evidence[index]
                 evidence[index] = Evidence(item.type, item.text, item.group, item.weight * exclusion.factor)
-        return WeighedText(tuple(evidence), tuple(near_misses))
+        return WeighedText(tuple(evidence), tuple(near_misses), frozenset(vetoed))
 
     def _is_negated(
         self,
