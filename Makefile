@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint unit integration e2e schemas clean browser
+.PHONY: install run test lint unit integration schemas clean test-tools
 
 install: $(STAMP)
 
@@ -27,26 +27,25 @@ lint: install
 unit: install
 	$(BIN)/pytest -m unit -q
 
-integration: install browser
+integration: install test-tools
 	$(BIN)/pytest -m "integration or e2e" -q
 
-test: lint browser
+test: lint test-tools
 	$(BIN)/pytest -q -ra
 
-# The dashboard's browser test (tests/e2e/test_dashboard_browser.py) drives Debian's Chromium, with
-# Thai fonts for its screenshots. Installed only when missing, as root with apt-get; otherwise
-# this says so and that test fails with the same advice (it is never skipped).
+# Debian tools some tests drive: Chromium with Thai fonts (the dashboard's browser test) and
+# shellcheck (the Kafka scripts). Installed only when missing, as root with apt-get; otherwise
+# this says so and those tests fail with the same advice (they are never skipped).
 CHROMIUM := /usr/bin/chromium
-browser:
-	@if [ -x $(CHROMIUM) ]; then :; \
+test-tools:
+	@if [ -x $(CHROMIUM) ] && command -v shellcheck >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian's chromium for the dashboard's browser test"; \
+		echo "installing Debian's chromium and shellcheck for the tests"; \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			chromium fonts-thai-tlwg fonts-liberation >/dev/null; } \
-		|| echo "WARNING: could not install chromium; the dashboard's browser test will fail"; \
+			chromium fonts-thai-tlwg fonts-liberation shellcheck >/dev/null; } \
+		|| echo "WARNING: could not install chromium or shellcheck; the tests that need them will fail"; \
 	else \
-		echo "WARNING: $(CHROMIUM) is missing; install it as root (apt-get install chromium fonts-thai-tlwg)" \
-			"or the dashboard's browser test will fail"; \
+		echo "WARNING: install chromium fonts-thai-tlwg shellcheck as root, or the tests that need them will fail"; \
 	fi
 
 schemas: install

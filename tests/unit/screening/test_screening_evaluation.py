@@ -13,11 +13,6 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 pytestmark = pytest.mark.unit
 
 
-@pytest.fixture(scope="module")
-def classifier() -> Classifier:
-    return Classifier.load()
-
-
 def test_development_set_meets_the_targets(classifier: Classifier) -> None:
     items = load_labelled_jsonl(DATA / "screening_dev.jsonl")
     assert len(items) >= 450

@@ -12,11 +12,6 @@ from services.screening.training import SEED, folds, train_dev_model
 from shared.contracts.need_types import NeedType
 
 
-@pytest.fixture(scope="module")
-def classifier() -> Classifier:
-    return Classifier.load()
-
-
 def test_packaged_model_is_small_and_loads() -> None:
     assert DEFAULT_MODEL_PATH.suffix == ".json"
     assert DEFAULT_MODEL_PATH.stat().st_size < 2_000_000

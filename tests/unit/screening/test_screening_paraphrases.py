@@ -2,27 +2,12 @@
 
 import pytest
 
-from services.screening.domain.classifier import Classification, Classifier
+from services.screening.domain.classifier import Classifier
 from services.screening.domain.lexicon import load_lexicon
 from shared.contracts.need_types import NeedType
-
-JOBS = NeedType.JOBS
-SKILLS = NeedType.SKILLS
-SS40 = NeedType.SS40
-UNFAIR = NeedType.UNFAIR_LABOUR
-MIGRANT = NeedType.MIGRANT_LABOUR
-DRUGS = NeedType.DRUGS_WORKPLACE
+from tests.unit.screening.vocabulary import DRUGS, JOBS, MIGRANT, SKILLS, SS40, UNFAIR, types_of
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.fixture(scope="module")
-def classifier() -> Classifier:
-    return Classifier.load()
-
-
-def types_of(result: Classification) -> set[NeedType]:
-    return {assessment.type for assessment in result.types}
 
 
 def test_lexicon_version_is_bumped() -> None:
