@@ -13,8 +13,3 @@ PIPELINE_TOPICS = (NEEDS_SUBMITTED, NEEDS_SCREENED, NEEDS_DEAD_LETTERS, CASE_STA
 def agency_topic(agency: Agency, province_code: str) -> str:
     """The queue of one agency's office in one province, e.g. ``agency.dlpw.33``."""
     return f"agency.{agency.value}.{province_code}"
-
-
-def agency_topic_pattern(agency: Agency) -> str:
-    """The regular expression a national office subscribes to for all of its provinces."""
-    return rf"^agency\.{agency.value}\..+$"

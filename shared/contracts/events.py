@@ -86,11 +86,6 @@ class NeedScreened(Event):
     disagreement: tuple[NeedType, ...] = ()
     classifier_version: str
 
-    @property
-    def needs_manual_screening(self) -> bool:
-        """True when no type was assigned with enough confidence: a person must look."""
-        return not self.types
-
 
 class RoutedCase(Event):
     """A need forwarded to one agency's provincial queue (topic ``agency.<agency>.<province>``).

@@ -22,7 +22,6 @@ def submission(**changes: object) -> NeedSubmission:
 def test_location_comes_from_the_official_subdistrict_list() -> None:
     location = locate("330101")
     assert (location.province_code, location.district_code) == ("33", "3301")
-    assert location.province_name == "ศรีสะเกษ"
     assert locate("100101").province_code == "10"
 
 

@@ -17,8 +17,6 @@ class Location:
     subdistrict_code: str
     district_code: str
     province_code: str
-    subdistrict_name: str
-    province_name: str
 
 
 @cache
@@ -27,11 +25,8 @@ def locate(subdistrict_code: str) -> Location:
     subdistrict = geothai.subdistrict(subdistrict_code)
     if subdistrict is None:
         raise UnknownSubdistrict(f"{subdistrict_code} is not a subdistrict code of Thailand")
-    province = geothai.province(subdistrict.province_code)
     return Location(
         subdistrict_code=subdistrict.code,
         district_code=subdistrict.district_code,
         province_code=subdistrict.province_code,
-        subdistrict_name=subdistrict.name_th,
-        province_name=province.name_th if province else "",
     )
