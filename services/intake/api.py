@@ -268,6 +268,8 @@ async def list_needs(
             submitted_by=caller.owner if caller.role is Role.VOLUNTEER_APP else None,
             agency=caller.agency if caller.role is Role.AGENCY else None,
             provinces=caller.provinces if caller.role is Role.AGENCY else frozenset(),
+            # The overall status is derived in Python (one rule, overall_status), so a status filter
+            # reads a wider window of the newest needs and keeps the first ``limit`` that match.
             limit=limit if status is None else 5 * limit,
         )
     lines = [NeedLine(**asdict(need)) for need in found if status is None or need.status == status]
