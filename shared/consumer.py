@@ -26,6 +26,8 @@ from shared.observability import (
     TRACEPARENT,
     child_traceparent,
     header_value,
+    need_id_var,
+    traceparent_var,
 )
 from shared.retry import retry_transient
 
@@ -102,6 +104,7 @@ async def consume_batch(
         await retry_transient(lambda: publish(outgoing), what=f"{consumer}: publish")
     if produced.results or letters:
         await retry_transient(lambda: store.record(produced.results, letters), what=f"{consumer}: record")
+    _log_each_need(outgoing, consumer)
     DEAD_LETTERS.labels(consumer=consumer).inc(len(letters))
     BATCH_SECONDS.labels(consumer=consumer).observe(time.perf_counter() - started)
     return BatchReport(
@@ -120,3 +123,17 @@ def _traced(messages: list[OutgoingMessage], records: Sequence[RawRecord], consu
         context = child_traceparent(parent, consumer, {"need_id": message.key.decode()}) if parent else None
         traced.append(replace(message, traceparent=context) if context else message)
     return traced
+
+
+def _log_each_need(messages: list[OutgoingMessage], consumer: str) -> None:
+    """One line per record published, with its need id and trace id, for following a need in the logs."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    for message in messages:
+        need_token = need_id_var.set(message.key.decode(errors="replace"))
+        trace_token = traceparent_var.set(message.traceparent)
+        try:
+            log.info("%s published to %s", consumer, message.topic)
+        finally:
+            traceparent_var.reset(trace_token)
+            need_id_var.reset(need_token)

@@ -57,6 +57,9 @@ def create_broker(settings: InfrastructureSettings, *, client_id: str) -> KafkaB
         # InitProducerId; duplicates are handled downstream by deterministic event ids.
         enable_idempotence=False,
         logger=logging.getLogger(f"needs_router.{client_id}.broker"),
+        # FastStream's "Received"/"Processed" lines are per batch and name no need: keep them at
+        # DEBUG; consume_batch logs a line per need with its need_id and trace_id instead.
+        log_level=logging.DEBUG,
     )
 
 

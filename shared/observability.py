@@ -32,6 +32,7 @@ HTTP_SECONDS = Histogram("needs_router_http_request_seconds", "HTTP request late
 
 # The need a line of log is about, and its trace, for every line logged while handling it.
 need_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("need_id", default=None)
+traceparent_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("traceparent", default=None)
 
 tracer = trace.get_tracer("needs-router")
 _tracing = False
@@ -75,9 +76,12 @@ def serve_metrics(port: int) -> None:
 
 
 def current_trace_id() -> str | None:
-    """The hex trace id of the current span, if it is being recorded."""
+    """The hex trace id of the current span, else of the trace context being handled, if any."""
     context = trace.get_current_span().get_span_context()
-    return f"{context.trace_id:032x}" if context.is_valid else None
+    if context.is_valid:
+        return f"{context.trace_id:032x}"
+    traceparent = traceparent_var.get()
+    return traceparent.split("-")[1] if traceparent and traceparent.count("-") == 3 else None
 
 
 def traceparent_now() -> str | None:
