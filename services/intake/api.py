@@ -1,5 +1,6 @@
 """Intake's HTTP endpoints: thin, they check the caller, validate, call the domain and the repository, answer."""
 
+import logging
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from shared.contracts.need_types import Agency
 from shared.observability import need_id_var
 from shared.retry import TRANSIENT_ERRORS
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 
 _ASSESSMENTS = TypeAdapter(list[TypeAssessment])
@@ -182,6 +184,7 @@ async def submit_need(
         return problem(409, [{"field": "header Idempotency-Key", "problem": str(conflict)}])
     if stored.created:
         resources.relay.wake()
+        log.info("accepted a need for province %s", event.province_code)
     return Accepted(need_id=stored.need_id)
 
 
