@@ -33,19 +33,19 @@ integration: install test-tools
 test: lint test-tools
 	$(BIN)/pytest -q -ra
 
-# Debian tools some tests drive: Chromium with Thai fonts (the dashboard's browser test) and
-# shellcheck (the Kafka scripts). Installed only when missing, as root with apt-get; otherwise
+# Debian tools some tests drive: Chromium with Thai fonts (the dashboard's browser test),
+# shellcheck (the Kafka scripts) and wrk (the benchmark's HTTP load; it falls back to httpx). Installed only when missing, as root with apt-get; otherwise
 # this says so and those tests fail with the same advice (they are never skipped).
 CHROMIUM := /usr/bin/chromium
 test-tools:
-	@if [ -x $(CHROMIUM) ] && command -v shellcheck >/dev/null 2>&1; then :; \
+	@if [ -x $(CHROMIUM) ] && command -v shellcheck >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian's chromium and shellcheck for the tests"; \
+		echo "installing Debian's chromium, shellcheck and wrk for the tests"; \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			chromium fonts-thai-tlwg fonts-liberation shellcheck >/dev/null; } \
-		|| echo "WARNING: could not install chromium or shellcheck; the tests that need them will fail"; \
+			chromium fonts-thai-tlwg fonts-liberation shellcheck wrk >/dev/null; } \
+		|| echo "WARNING: could not install chromium, shellcheck or wrk; the tests that need them will fail"; \
 	else \
-		echo "WARNING: install chromium fonts-thai-tlwg shellcheck as root, or the tests that need them will fail"; \
+		echo "WARNING: install chromium fonts-thai-tlwg shellcheck wrk as root, or the tests that need them will fail"; \
 	fi
 
 schemas: install

@@ -73,6 +73,7 @@ class AcceptRun:
 
     accepted_per_s: float
     refused: int
+    client: str = "httpx"
 
 
 async def measure_accept_rate(clients: IntakeClients, bodies: Sequence[dict[str, object]]) -> AcceptRun:

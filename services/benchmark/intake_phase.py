@@ -1,5 +1,6 @@
 """Intake as a process: latency through the whole pipeline, then intake's own accept rate."""
 
+import asyncio
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from services.benchmark.http_load import AcceptRun, IntakeClients, measure_accep
 from services.benchmark.latency import LatencyRun, measure_latency
 from services.benchmark.service_processes import ServiceProcess, ServiceProcesses
 from services.benchmark.workload import Workload
+from services.benchmark.wrk_load import CONNECTIONS as WRK_CONNECTIONS
+from services.benchmark.wrk_load import measure_accept_rate_with_wrk, wrk_available
 from services.intake.access.admin import create_api_key
 from services.intake.personal_data import generate_key
 from shared.settings import InfrastructureSettings
@@ -76,7 +79,15 @@ async def measure_intake(
             )  # fmt: skip
         progress(f"latency: p50 {latency.p50_ms:,.1f} ms, p99 {latency.p99_ms:,.1f} ms")
         await services.stop(*pipeline)  # intake alone: its own accept rate, not a share of two cores
-        progress(f"HTTP accept rate: {http_needs:,} needs, {clients.in_flight} in flight")
-        accept = await measure_accept_rate(clients, workload.submissions(http_needs))
+        if wrk_available():
+            duration_s = min(10.0, max(3.0, http_needs / 1000))
+            progress(f"HTTP accept rate: wrk for {duration_s:.0f}s, {WRK_CONNECTIONS} connections")
+            bodies = workload.submissions(min(http_needs, 2000))
+            accept = await asyncio.to_thread(
+                measure_accept_rate_with_wrk, intake_url, token=key.token, bodies=bodies, duration_s=duration_s
+            )
+        else:
+            progress(f"HTTP accept rate: {http_needs:,} needs, {clients.in_flight} in flight (no wrk: httpx)")
+            accept = await measure_accept_rate(clients, workload.submissions(http_needs))
         progress(f"HTTP accept rate: {accept.accepted_per_s:,.0f}/s")
     return IntakeRun(latency=latency, accept=accept)

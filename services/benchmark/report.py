@@ -22,6 +22,7 @@ class BenchResult:
     post_p99_ms: float
     http_accept_per_s: float
     http_refused: int
+    http_client: str
     screening_per_s: float
     peak_rss_mb_intake: float
     peak_rss_mb_screening: float
@@ -56,6 +57,7 @@ class BenchResult:
             "latency_samples": self.latency_samples,
             "post_p99_ms": round(self.post_p99_ms, 1),
             "http_refused": self.http_refused,
+            "http_client": self.http_client,
             "elapsed_s": round(self.elapsed_s, 1),
         }
 
@@ -85,7 +87,7 @@ def format_table(result: BenchResult) -> str:
         ("latency p99, accepted -> agency", f"{result.latency_p99_ms:,.1f} ms",
          f"POST round trip p99 {result.post_p99_ms:,.1f} ms"),
         ("HTTP accepted", f"{result.http_accept_per_s:,.0f} /s",
-         f"intake alone; {result.http_refused} refused"),
+         f"intake alone, {result.http_client} client; {result.http_refused} refused"),
         ("classifier alone, one core", f"{result.screening_per_s:,.0f} /s", ""),
         ("peak RSS intake", f"{result.peak_rss_mb_intake:,.0f} MiB", "VmHWM"),
         ("peak RSS screening", f"{result.peak_rss_mb_screening:,.0f} MiB", "VmHWM, largest replica"),

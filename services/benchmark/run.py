@@ -108,6 +108,7 @@ class _Measured:
             post_p99_ms=latency.post_p99_ms,
             http_accept_per_s=accept.accepted_per_s,
             http_refused=accept.refused + latency.refused,
+            http_client=accept.client,
             screening_per_s=screening.per_s,
             peak_rss_mb_intake=self.peak_rss_mb.get("intake", 0.0),
             peak_rss_mb_screening=self.peak_rss_mb.get("screening", 0.0),
