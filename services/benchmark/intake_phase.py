@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.benchmark.agency_reader import AgencyReader
-from services.benchmark.broker import FETCH_MAX_WAIT_MS
 from services.benchmark.errors import BenchmarkFailed
 from services.benchmark.http_load import AcceptRun, IntakeClients, measure_accept_rate, wait_until_ready
 from services.benchmark.latency import LatencyRun, measure_latency
@@ -71,7 +70,7 @@ async def measure_intake(
         await wait_until_ready(clients, timeout_s=INTAKE_READY_TIMEOUT_S, check=services.check_alive)
         progress(f"latency: {LATENCY_OFFERED_PER_S:.0f} needs/s over HTTP for {latency_s:.0f}s")
         async with AgencyReader.started(
-            settings, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, provinces=LATENCY_PROVINCES
+            settings, fetch_max_wait_ms=settings.fetch_max_wait_ms, provinces=LATENCY_PROVINCES
         ) as reader:
             latency = await measure_latency(
                 clients, reader, workload=Workload(provinces=LATENCY_PROVINCES), per_s=LATENCY_OFFERED_PER_S,
