@@ -88,7 +88,7 @@ def _dlq(args: argparse.Namespace) -> int:
 
 def _keys(args: argparse.Namespace) -> int:
     from services.intake.access.admin import create_api_key, revoke_api_key
-    from services.intake.access.api_keys import InvalidKeyScope
+    from services.intake.access.api_keys import InvalidKeyScope, split_token
     from services.intake.personal_data import generate_key
 
     if args.keys_command == "personal-data-key":
@@ -96,6 +96,8 @@ def _keys(args: argparse.Namespace) -> int:
         return 0
     database_url = InfrastructureSettings().require(kafka=False).database_url
     if args.keys_command == "revoke":
+        # The key id, or the whole key as printed by `keys create` (its id is inside).
+        args.key_id = (split_token(args.key_id) or (args.key_id, ""))[0]
         if not asyncio.run(revoke_api_key(database_url, args.key_id)):
             print(f"needs-router: no active key {args.key_id}", file=sys.stderr)
             return 1
@@ -175,8 +177,13 @@ def _eval_export(args: argparse.Namespace) -> int:
     from services.screening.corrections import export_corrections
 
     lines, unlabelled = asyncio.run(export_corrections(InfrastructureSettings().require(kafka=False).database_url))
-    Path(args.out).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    print(f"wrote {len(lines)} corrected examples to {args.out}; {unlabelled} corrections had no labels to infer")
+    exported = "".join(f"{line}\n" for line in lines)
+    if args.out:
+        Path(args.out).write_text(exported, encoding="utf-8")
+    else:
+        sys.stdout.write(exported)
+    where = args.out or "standard output"
+    print(f"wrote {len(lines)} corrected examples to {where}; {unlabelled} had no labels to infer", file=sys.stderr)
     return 0
 
 
@@ -224,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     key_create.add_argument("--province", action="append", help="a province code the agency key serves; repeat")
     key_create.add_argument("--owner", help="the app or office the key belongs to (default: the key id)")
     key_create.add_argument("--valid-days", type=float, default=365.0, help="days until it expires (default 365)")
-    key_revoke = key_commands.add_parser("revoke", help="revoke a key by its id")
+    key_revoke = key_commands.add_parser("revoke", help="revoke a key by its id (or the whole key)")
     key_revoke.add_argument("key_id")
     key_commands.add_parser("personal-data-key", help="print a new PERSONAL_DATA_KEY")
     keys.set_defaults(run=_keys)
@@ -257,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.set_defaults(run=_eval)
 
     export = commands.add_parser("eval-export", help="people's corrections as labelled JSONL for `eval`")
-    export.add_argument("--out", default="corrections.jsonl")
+    export.add_argument("--out", help="a file to write (default: standard output)")
     export.set_defaults(run=_eval_export)
     return parser
 

@@ -384,8 +384,8 @@ async def _database_answers(pool: asyncpg.Pool) -> bool:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(_: Admin) -> Response:
-    """Prometheus metrics; a scraper authenticates with an admin key like any caller."""
+async def metrics() -> Response:
+    """Prometheus metrics: aggregate counters only, no personal data; like health, open to scrapers."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -1,6 +1,9 @@
 """Who may do what, and what happens to personal data: the security tests of intake."""
 
+import asyncio
 import json
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -252,3 +255,27 @@ async def test_a_nul_character_is_refused_by_field_not_with_a_server_error(
         response = await intake.post("/v1/needs", json=body(**changes), headers={"Authorization": app})
         assert response.status_code == 422
         assert field in [error["field"] for error in response.json()["errors"]]
+
+
+async def test_a_key_is_created_and_revoked_from_the_command_line(
+    intake: httpx.AsyncClient, settings: InfrastructureSettings
+) -> None:
+    env = {**os.environ, "DATABASE_URL": settings.database_url}
+
+    async def needs_router(*args: str) -> list[str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.cli", *args, env=env, stdout=asyncio.subprocess.PIPE
+        )
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 0
+        return output.decode().splitlines()
+
+    created = await needs_router("keys", "create", "--role", "volunteer_app")
+    name, _, token = created[-1].partition("=")
+    assert name == "API_KEY"
+    assert (
+        await intake.post("/v1/needs", json=body(), headers={"Authorization": f"Bearer {token}"})
+    ).status_code == 202
+    assert await needs_router("keys", "revoke", token) == [f"revoked {token.split('_')[1]}"]
+    refused = await intake.post("/v1/needs", json=body(), headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401
