@@ -17,16 +17,13 @@ _MIGRATION_LOCK = 7_255_0001
 
 async def create_pool(database_url: str, *, max_size: int) -> asyncpg.Pool:
     """Open a pool; the caller closes it in its lifespan."""
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=max_size, reset=_keep_session)
+    # asyncpg's reset on release costs a round trip, but it is also what finds a connection left
+    # broken by a database outage and drops it; without it the next request got a 500.
+    # A statement that hangs (a database cut off without a reset) times out and is retried
+    # like any transient failure, instead of holding its caller for ever.
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=max_size, command_timeout=60)
     assert pool is not None  # asyncpg types the pool as optional
     return pool
-
-
-async def _keep_session(connection: asyncpg.Connection) -> None:
-    # asyncpg resets every connection it takes back, a round trip per use. Nothing here leaves
-    # session state behind (transactions always close; the migration lock has its own
-    # connection), so there is nothing to reset.
-    return None
 
 
 def migration_files() -> list[tuple[int, str, str]]:

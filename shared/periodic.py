@@ -17,15 +17,19 @@ async def every(
 ) -> None:
     """Run ``job`` every ``interval_s`` until cancelled, handing each result to ``then``.
 
-    A transient failure (database or broker away) backs off and tries again; it never ends the loop.
+    Any failure backs off and tries again; none ends the loop.
     """
     failures = 0
     while True:
         try:
             result = await job()
-        except TRANSIENT_ERRORS as error:
+        except Exception as error:
+            # Nothing may end this loop (a stopped re-drive or timer fails silently); transient
+            # failures are expected, anything else is logged loudly and tried again.
             failures += 1
-            log.warning("%s could not run (%r)", what, error)
+            unexpected = not isinstance(error, TRANSIENT_ERRORS)
+            log.log(logging.ERROR if unexpected else logging.WARNING,
+                    "%s could not run (%r)", what, error, exc_info=unexpected)  # fmt: skip
             await asyncio.sleep(backoff_delay(failures))
             continue
         failures = 0

@@ -19,7 +19,9 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     asyncio.TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
+    # Class 57: the server is shutting down, crashed, or not accepting connections yet. A
+    # PostgreSQL restart raises AdminShutdownError on open connections: not a bug, a wait.
+    asyncpg.exceptions.OperatorInterventionError,
     asyncpg.TooManyConnectionsError,
 )
 

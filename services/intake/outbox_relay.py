@@ -41,10 +41,14 @@ class OutboxRelay:
             try:
                 published = await self.relay_once()
                 failures = 0
-            except TRANSIENT_ERRORS as error:
+            except Exception as error:
+                # Nothing may end this loop: a dead relay would leave accepted needs in the outbox
+                # for good. Transient failures are expected; anything else is logged loudly.
                 failures += 1
                 delay = backoff_delay(failures)
-                log.warning("outbox relay failed (%r); retrying in %.2fs", error, delay)
+                unexpected = not isinstance(error, TRANSIENT_ERRORS)
+                log.log(logging.ERROR if unexpected else logging.WARNING,
+                        "outbox relay failed (%r); retrying in %.2fs", error, delay, exc_info=unexpected)  # fmt: skip
                 await asyncio.sleep(delay)
                 continue
             if published < self._batch_size:
