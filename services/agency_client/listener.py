@@ -39,7 +39,12 @@ def listen(*, agency: Agency, province: str | None, accept: bool, settings: Infr
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
     )
     async def on_event(message: KafkaMessage) -> None:
-        text, case = render_event(message.body)
+        try:
+            text, case = render_event(message.body)
+        except ValueError as unreadable:  # bad JSON, bad UTF-8 and pydantic ValidationError alike
+            # Skip it rather than read it again for ever; a real consumer would keep it aside.
+            print(f"━━ ข้อความอ่านไม่ได้ (unreadable event): {unreadable}", file=sys.stderr, flush=True)
+            return
         if case is not None and str(case.event_id) in seen:
             return  # a redelivery: the same case, the same event id
         print(text, flush=True)

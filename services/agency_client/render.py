@@ -49,7 +49,8 @@ def render_case(case: RoutedCase) -> str:
 
 def render_event(value: bytes) -> tuple[str, RoutedCase | None]:
     """Any event on an agency topic as Thai text, and the routed case if it is one."""
-    event_type = json.loads(value).get("event_type", "case.routed")
+    document = json.loads(value)
+    event_type = document.get("event_type", "case.routed") if isinstance(document, dict) else None
     if event_type == "personal_data.erased":
         erased = PersonalDataErased.model_validate_json(value)
         return f"━━ ลบข้อมูลส่วนบุคคลของเรื่อง {erased.need_id} แล้ว: โปรดลบสำเนาในระบบของท่าน", None

@@ -1,5 +1,6 @@
 import pytest
 
+from services.agency_client.render import render_event
 from services.routing.domain.decide import decide_routes, routed_case_id, topic_of
 from services.routing.domain.routing_table import IncompleteRoutingTable, RoutingTable
 from shared.contracts.need_types import Agency, NeedType
@@ -84,3 +85,17 @@ def test_a_workplace_drug_tip_never_carries_an_identity() -> None:
         assert case.volunteer_id is None
         assert "สมชาย" not in case.model_dump_json()
         assert "vol-33-0001" not in case.model_dump_json()
+
+
+@pytest.mark.parametrize("unreadable", [b"not json", b"{}", b"[1]", b"\xff\xfe"])
+def test_the_reference_agency_consumer_refuses_unreadable_events_by_value_error(unreadable: bytes) -> None:
+    with pytest.raises(ValueError, match=r"."):  # the listener skips exactly these
+        render_event(unreadable)
+
+
+def test_the_reference_agency_consumer_renders_a_case_in_thai() -> None:
+    [case] = decide_routes(screened(NeedType.UNFAIR_LABOUR), TABLE, contact=contact(), now=NOW)
+    text, rendered = render_event(case.model_dump_json().encode())
+    assert rendered == case
+    assert "สำนักงานสวัสดิการและคุ้มครองแรงงานจังหวัด" in text
+    assert "จ.ศรีสะเกษ" in text
