@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import geothai
 
 from services.benchmark.descriptions import CLOSINGS, OPENINGS, SLOT_RANGES, TEMPLATES
+from services.intake.domain.geography import locate
+from services.intake.domain.submission import NeedSubmission, accept
 from shared.contracts.events import NeedSubmitted
 from shared.contracts.need_types import NeedType
 
@@ -18,7 +20,6 @@ _SUGGESTS_TYPE = 0.25
 _NEED_TYPES = frozenset(need_type.value for need_type in NeedType)
 _NAMES = ("สมชาย ใจดี", "สมหญิง ใจงาม", "บุญมี ศรีสุข", "มาลี ทองดี", "Aung Min", "สุดา แก้วมณี")
 # An event id derived from the need id, as intake does, so redeliveries keep their identity.
-_SUBMITTED_NAMESPACE = uuid.UUID("0d5b2f0e-55a3-4c52-8d1e-7f0b8e1f4c21")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,19 +89,9 @@ class Workload:
         return [self._submission() for _ in range(count)]
 
     def _need(self, now: datetime) -> NeedSubmitted:
-        place = self._rng.choice(self._places)
-        need_id = uuid.uuid4()
-        description, suggested = self.description()
-        return NeedSubmitted(
-            event_id=uuid.uuid5(_SUBMITTED_NAMESPACE, str(need_id)),
-            need_id=need_id,
-            submitted_at=now,
-            subdistrict_code=place.subdistrict_code,
-            district_code=place.district_code,
-            province_code=place.province_code,
-            description=description,
-            suggested_types=suggested,
-        )
+        """The event intake would publish for one of this workload's submissions."""
+        submission = NeedSubmission.model_validate(self._submission())
+        return accept(submission, location=locate(submission.subdistrict_code), need_id=uuid.uuid4(), now=now)
 
     def _submission(self) -> dict[str, object]:
         place = self._rng.choice(self._places)
