@@ -3,8 +3,6 @@
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -12,6 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from faststream.kafka import KafkaBroker
 from pydantic import SecretStr
 
 from services.intake.access.api_keys import Role
@@ -21,8 +20,10 @@ from services.intake.settings import IntakeSettings
 from services.supervisor import prepare_infrastructure
 from shared.contracts.need_types import Agency
 from shared.embedded import free_port, wait_for_port
+from shared.kafka import create_broker
 from shared.settings import InfrastructureSettings
 from tests.infrastructure import Infrastructure, provide
+from tests.polling import wait_until_ready
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -118,14 +119,17 @@ def intake_url(intake_settings: IntakeSettings) -> Iterator[str]:
     try:
         wait_for_port(port, timeout_s=60)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_ready(url)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+async def broker(settings: InfrastructureSettings) -> AsyncIterator[KafkaBroker]:
+    """A connected broker of the project's own kind, for tests that drive use cases directly."""
+    connected = create_broker(settings, client_id="tests")
+    await connected.connect()
+    yield connected
+    await connected.stop()

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from shared.contracts.need_types import Agency
 from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, start_kafka, start_postgres, wait_for_port
 from shared.settings import InfrastructureSettings
 from shared.topics import NEEDS_DEAD_LETTERS, agency_topic
+from tests.polling import wait_until_ready
 
 # Realistic needs of every type and none, spread over four provinces.
 DESCRIPTIONS = [
@@ -171,7 +171,7 @@ def own_pipeline() -> Iterator[Pipeline]:
             for name in ("intake", "screening", "routing"):
                 pipeline.start(name)
             wait_for_port(port, timeout_s=60)
-            _wait_ready(pipeline.intake_url)
+            wait_until_ready(pipeline.intake_url)
             yield pipeline
         finally:
             pipeline.shutdown()
@@ -186,17 +186,6 @@ async def _volunteer_app_key(database_url: str) -> str:
     finally:
         await connection.close()
     return key.token
-
-
-def _wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("intake never became ready")
 
 
 @dataclass

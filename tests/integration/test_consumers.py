@@ -1,11 +1,9 @@
 """Screening's and routing's use cases against the real broker and PostgreSQL."""
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
-import pytest
 from faststream.kafka import KafkaBroker
 
 from services.routing.repository import RoutingStore
@@ -14,7 +12,6 @@ from services.screening.domain.classifier import Classifier
 from services.screening.repository import ScreeningStore
 from services.screening.screener import Screener
 from shared.contracts.need_types import NeedType
-from shared.kafka import create_broker
 from shared.settings import InfrastructureSettings
 from shared.topics import NEEDS_DEAD_LETTERS, NEEDS_SCREENED
 from tests.topic_reader import read_matching
@@ -29,14 +26,6 @@ class Record:
     partition: int = 0
     key: bytes | None = None
     headers: tuple[tuple[str, bytes], ...] = ()
-
-
-@pytest.fixture(scope="module")
-async def broker(settings: InfrastructureSettings) -> AsyncIterator[KafkaBroker]:
-    connected = create_broker(settings, client_id="consumer-tests")
-    await connected.connect()
-    yield connected
-    await connected.stop()
 
 
 async def test_a_redelivered_batch_routes_nothing_new(

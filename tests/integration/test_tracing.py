@@ -1,7 +1,7 @@
 """One trace follows a need from the HTTP call through screening and routing (Kafka headers)."""
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import asyncpg
 import httpx
@@ -22,7 +22,6 @@ from services.screening.domain.classifier import Classifier
 from services.screening.repository import ScreeningStore
 from services.screening.screener import Screener
 from shared import observability
-from shared.kafka import create_broker
 from shared.observability import TRACEPARENT, header_value
 from shared.settings import InfrastructureSettings
 from shared.topics import NEEDS_SCREENED, NEEDS_SUBMITTED
@@ -59,14 +58,6 @@ async def record_for(bootstrap: str, topic: str, key: bytes) -> ConsumerRecord:
     finally:
         await consumer.stop()
     raise AssertionError(f"no record {key!r} on {topic}")
-
-
-@pytest.fixture(scope="module")
-async def broker(settings: InfrastructureSettings) -> AsyncIterator[KafkaBroker]:
-    connected = create_broker(settings, client_id="tracing-test")
-    await connected.connect()
-    yield connected
-    await connected.stop()
 
 
 def trace_id(traceparent: str | None) -> str:
