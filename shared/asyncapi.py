@@ -4,6 +4,7 @@ from functools import cache
 
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from pydantic import BaseModel
 
 from shared.contracts.events import (
     CaseEscalated,
@@ -22,51 +23,47 @@ AGENCY_ERASURE_TOPIC_TEMPLATE = "agency.{agency}.{province_code} (erasure)"
 AGENCY_ESCALATION_TOPIC_TEMPLATE = "agency.mol.{province_code} (escalation)"
 
 
+# (topic or template, payload, channel title, description): the topics this document lists.
+_CHANNELS: tuple[tuple[str, type[BaseModel], str, str], ...] = (
+    (NEEDS_SUBMITTED, NeedSubmitted, "needs.submitted.v1", "Intake publishes every accepted need (key = need_id)."),
+    (
+        NEEDS_SCREENED, NeedScreened, "needs.screened.v1",
+        "Screening publishes each need with its types, confidences and evidence.",
+    ),
+    (
+        AGENCY_TOPIC_TEMPLATE, RoutedCase, "agency.<agency>.<province_code>",
+        "Routing publishes one case (event_type case.routed) per target agency to that agency's provincial queue, "
+        "e.g. agency.dlpw.33; a national office subscribes to the pattern agency.<agency>.*. "
+        "event_id is the same for the same need and agency.",
+    ),
+    (
+        AGENCY_ERASURE_TOPIC_TEMPLATE, PersonalDataErased, "agency.<agency>.<province_code> erasure",
+        "Intake publishes, on the same agency topics, that a need's personal data was erased "
+        "(event_type personal_data.erased): agencies purge their copies.",
+    ),
+    (
+        AGENCY_ESCALATION_TOPIC_TEMPLATE, CaseEscalated, "agency.mol.<province_code> escalation",
+        "Routing publishes, on the provincial labour office's topic, a routed case not accepted or "
+        "not resolved within its service-level time (event_type case.escalated).",
+    ),
+    (
+        CASE_STATUS, CaseStatusReport, "cases.status.v1",
+        "Agencies report on their cases (key = need_id): accepted, in_progress, resolved (with an "
+        "outcome), misrouted (with a reason, optionally reroute_to). Routing applies each report; "
+        "one that does not fit the case goes to needs.dlq.v1 with the reason.",
+    ),
+    (
+        NEEDS_DEAD_LETTERS, DeadLetter, "needs.dlq.v1",
+        "Any consumer publishes a message it could not process, with the reason.",
+    ),
+)  # fmt: skip
+
+
 def _catalogue() -> KafkaBroker:
     # A broker that is never connected: it only declares who publishes what, for the document.
     broker = KafkaBroker()
-    broker.publisher(
-        NEEDS_SUBMITTED, schema=NeedSubmitted, title="needs.submitted.v1",
-        description="Intake publishes every accepted need (key = need_id).",
-    )  # fmt: skip
-    broker.publisher(
-        NEEDS_SCREENED, schema=NeedScreened, title="needs.screened.v1",
-        description="Screening publishes each need with its types, confidences and evidence.",
-    )  # fmt: skip
-    broker.publisher(
-        AGENCY_TOPIC_TEMPLATE, schema=RoutedCase, title="agency.<agency>.<province_code>",
-        description=(
-            "Routing publishes one case (event_type case.routed) per target agency to that agency's provincial queue, "
-            "e.g. agency.dlpw.33; a national office subscribes to the pattern agency.<agency>.*. "
-            "event_id is the same for the same need and agency."
-        ),
-    )  # fmt: skip
-    broker.publisher(
-        AGENCY_ERASURE_TOPIC_TEMPLATE, schema=PersonalDataErased, title="agency.<agency>.<province_code> erasure",
-        description=(
-            "Intake publishes, on the same agency topics, that a need's personal data was erased "
-            "(event_type personal_data.erased): agencies purge their copies."
-        ),
-    )  # fmt: skip
-    broker.publisher(
-        AGENCY_ESCALATION_TOPIC_TEMPLATE, schema=CaseEscalated, title="agency.mol.<province_code> escalation",
-        description=(
-            "Routing publishes, on the provincial labour office's topic, a routed case not accepted or "
-            "not resolved within its service-level time (event_type case.escalated)."
-        ),
-    )  # fmt: skip
-    broker.publisher(
-        CASE_STATUS, schema=CaseStatusReport, title="cases.status.v1",
-        description=(
-            "Agencies report on their cases (key = need_id): accepted, in_progress, resolved (with an "
-            "outcome), misrouted (with a reason, optionally reroute_to). Routing applies each report; "
-            "one that does not fit the case goes to needs.dlq.v1 with the reason."
-        ),
-    )  # fmt: skip
-    broker.publisher(
-        NEEDS_DEAD_LETTERS, schema=DeadLetter, title="needs.dlq.v1",
-        description="Any consumer publishes a message it could not process, with the reason.",
-    )  # fmt: skip
+    for topic, payload, title, description in _CHANNELS:
+        broker.publisher(topic, schema=payload, title=title, description=description)
     return broker
 
 
