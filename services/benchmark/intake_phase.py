@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from services.benchmark.agency_reader import AgencyReader
 from services.benchmark.errors import BenchmarkFailed
-from services.benchmark.http_load import AcceptRun, IntakeClients, measure_accept_rate, wait_until_ready
+from services.benchmark.http_load import AcceptRun, IntakeConnections, measure_accept_rate, wait_until_ready
 from services.benchmark.latency import LatencyRun, measure_latency
 from services.benchmark.service_processes import ServiceProcess, ServiceProcesses
 from services.benchmark.workload import Workload
@@ -17,9 +17,7 @@ from services.intake.access.admin import create_api_key
 from services.intake.personal_data import generate_key
 from shared.settings import InfrastructureSettings
 
-# 48 requests in flight, over 6 pools of 8 (see http_load for why not one pool of 48).
-HTTP_CLIENTS = 6
-HTTP_CONNECTIONS_EACH = 8
+HTTP_CONNECTIONS = 48
 INTAKE_READY_TIMEOUT_S = 60.0
 LATENCY_DRAIN_TIMEOUT_S = 60.0
 LATENCY_OFFERED_PER_S = 200.0
@@ -64,16 +62,14 @@ async def measure_intake(
     key = await create_api_key(
         settings.database_url, role="volunteer_app", owner="needs-router-bench", agency=None, provinces=(), valid_days=1
     )
-    async with IntakeClients(
-        intake_url, token=key.token, clients=HTTP_CLIENTS, connections_each=HTTP_CONNECTIONS_EACH
-    ) as clients:
-        await wait_until_ready(clients, timeout_s=INTAKE_READY_TIMEOUT_S, check=services.check_alive)
+    async with IntakeConnections(intake_url, token=key.token, connections=HTTP_CONNECTIONS) as connections:
+        await wait_until_ready(connections, timeout_s=INTAKE_READY_TIMEOUT_S, check=services.check_alive)
         progress(f"latency: {LATENCY_OFFERED_PER_S:.0f} needs/s over HTTP for {latency_s:.0f}s")
         async with AgencyReader.started(
             settings, fetch_max_wait_ms=settings.fetch_max_wait_ms, provinces=LATENCY_PROVINCES
         ) as reader:
             latency = await measure_latency(
-                clients, reader, workload=Workload(provinces=LATENCY_PROVINCES), per_s=LATENCY_OFFERED_PER_S,
+                connections, reader, workload=Workload(provinces=LATENCY_PROVINCES), per_s=LATENCY_OFFERED_PER_S,
                 duration_s=latency_s, drain_timeout_s=LATENCY_DRAIN_TIMEOUT_S, check=services.check_alive,
             )  # fmt: skip
         progress(f"latency: p50 {latency.p50_ms:,.1f} ms, p99 {latency.p99_ms:,.1f} ms")
@@ -86,7 +82,7 @@ async def measure_intake(
                 measure_accept_rate_with_wrk, intake_url, token=key.token, bodies=bodies, duration_s=duration_s
             )
         else:
-            progress(f"HTTP accept rate: {http_needs:,} needs, {clients.in_flight} in flight (no wrk: httpx)")
-            accept = await measure_accept_rate(clients, workload.submissions(http_needs))
+            progress(f"HTTP accept rate: {http_needs:,} needs, {connections.in_flight} in flight (no wrk)")
+            accept = await measure_accept_rate(connections, workload.submissions(http_needs))
         progress(f"HTTP accept rate: {accept.accepted_per_s:,.0f}/s")
     return IntakeRun(latency=latency, accept=accept)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from services.benchmark.agency_reader import AgencyReader
 from services.benchmark.errors import BenchmarkFailed
-from services.benchmark.http_load import IntakeClients, post_at_fixed_rate
+from services.benchmark.http_load import IntakeConnections, post_at_fixed_rate
 from services.benchmark.workload import Workload
 
 WARM_UP_NEEDS = 10
@@ -25,7 +25,7 @@ class LatencyRun:
 
 
 async def measure_latency(
-    clients: IntakeClients,
+    connections: IntakeConnections,
     reader: AgencyReader,
     *,
     workload: Workload,
@@ -39,11 +39,11 @@ async def measure_latency(
     Both clocks are this process's time.monotonic: the 202 as the client saw it, and the
     record as the agency reader was handed it.
     """
-    warm_up = await post_at_fixed_rate(clients, workload.submissions(WARM_UP_NEEDS), per_s=WARM_UP_NEEDS)
+    warm_up = await post_at_fixed_rate(connections, workload.submissions(WARM_UP_NEEDS), per_s=WARM_UP_NEEDS)
     reader.expect(warm_up.accepted_at)
     await reader.wait_for_expected(timeout_s=WARM_UP_TIMEOUT_S, check=check)
 
-    run = await post_at_fixed_rate(clients, workload.submissions(round(per_s * duration_s)), per_s=per_s)
+    run = await post_at_fixed_rate(connections, workload.submissions(round(per_s * duration_s)), per_s=per_s)
     if not run.accepted_at:
         raise BenchmarkFailed("intake accepted none of the needs of the latency phase")
     reader.expect(run.accepted_at)

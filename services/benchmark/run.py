@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import uvloop
 
 from services.benchmark.errors import BenchmarkFailed
@@ -161,7 +160,7 @@ async def _measure(
             settings, f"http://127.0.0.1:{port}", services, pipeline=one.processes, workload=workload,
             latency_s=options.latency_s, http_needs=options.http_needs, progress=progress,
         )  # fmt: skip
-    except httpx.TransportError as error:
+    except OSError as error:
         services.check_alive()  # a dead intake explains itself with its log
         raise BenchmarkFailed(f"intake stopped answering: {error!r}") from error
     await services.stop(intake)
