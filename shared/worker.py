@@ -26,21 +26,31 @@ from shared.settings import InfrastructureSettings
 log = logging.getLogger(__name__)
 
 
-def batch_subscriber_options(settings: InfrastructureSettings, *, group_id: str) -> dict[str, Any]:
+# Agencies' status reports are not on any need's way to its agency. Polling for them as often
+# as for needs cost idle routing 17% of a core and the embedded broker 27%; at 100 ms, 9% and 19%.
+UNHURRIED_FETCH_MAX_WAIT_MS = 100
+
+
+def batch_subscriber_options(
+    settings: InfrastructureSettings, *, group_id: str, latency_critical: bool = True
+) -> dict[str, Any]:
     """Options for a batch subscriber that commits only after its handler returned.
 
     NACK_ON_ERROR, not FastStream's ACK_FIRST default: an offset is committed after the
     batch's output is published and recorded (at-least-once), and an unexpected error
     rewinds the batch instead of skipping it. Bodies stay bytes: one invalid record must
-    become a dead letter, not take the batch down with it.
+    become a dead letter, not take the batch down with it. The embedded broker answers a
+    fetch only when its wait expires, so a short wait buys latency with idle polling: only
+    subscribers on a need's way to its agency are ``latency_critical``.
     """
+    fetch_max_wait_ms = settings.fetch_max_wait_ms if latency_critical else UNHURRIED_FETCH_MAX_WAIT_MS
     return {
         "group_id": group_id,
         "batch": True,
         "max_records": settings.consumer_max_records,
-        # FastStream sleeps this long after an empty poll: keep it short, it adds to every hop's latency.
+        # FastStream sleeps this long after an empty poll: it adds to the hop's latency.
         "batch_timeout_ms": 5,
-        "fetch_max_wait_ms": settings.fetch_max_wait_ms,
+        "fetch_max_wait_ms": fetch_max_wait_ms,
         "auto_offset_reset": "earliest",
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "decoder": keep_raw_bytes,

@@ -31,7 +31,7 @@ def create_router(settings: RoutingSettings) -> KafkaRouter:
     @router.subscriber(
         CASE_STATUS,
         title="routing: cases.status.v1",
-        **batch_subscriber_options(settings, group_id=settings.case_status_group_id),
+        **batch_subscriber_options(settings, group_id=settings.case_status_group_id, latency_critical=False),
     )
     async def apply_case_reports(
         message: KafkaMessage, consumer: Consumer, reports: Annotated[StatusReports, Context(STATUS_CONSUMER)]
