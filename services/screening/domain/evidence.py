@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.screening.domain.lexicon import Exclusion, Lexicon
-from services.screening.domain.matching import Hit, MarkerFinder, Tokens, compile_words, find_words
+from services.screening.domain.matching import Hit, MarkerFinder, Tokens, find_words
 from services.screening.domain.normalise import NormalisedText
+from services.screening.domain.trie import compile_words
 from shared.contracts.need_types import NeedType
 
 # Where a clause ends for negation and contrast. A full stop only counts after a Latin

@@ -3,7 +3,7 @@
 Words are matched on the string itself, not on tokens, so a phrase is found even where
 the tokenizer cuts it differently. All words of a lexicon are compiled into one regular
 expression shaped like a trie, so one pass over the text finds the longest word starting
-at each position.
+at each position; patterns run only where a prefilter says they could match.
 """
 
 import re
@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from pythainlp.tokenize import newmm
 
 from services.screening.domain.lexicon import TermGroup
+from services.screening.domain.prefilter import PatternPrefilter
+from services.screening.domain.trie import LATIN, compile_words
 
-_LATIN = re.compile(r"[a-z0-9]")
-# Latin words must not be found inside longer Latin words ("ice" in "office").
-_LATIN_BEFORE = r"(?<![a-z0-9])"
-_LATIN_AFTER = r"(?![a-z0-9])"
 # How many consecutive tokens a whole-token word or a marker may span.
 _MAX_TOKENS_PER_WORD = 3
 
@@ -101,34 +99,6 @@ def _cut(text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     return words, tuple(starts)
 
 
-def compile_words(words: Iterable[str]) -> re.Pattern[str] | None:
-    """Compile words into one trie-shaped regex that matches the longest word at a position."""
-    trie: dict[str, dict[str, object]] = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})  # type: ignore[assignment]
-        node[""] = {}
-    if not trie:
-        return None
-    return re.compile(_render(trie, "", at_root=True))
-
-
-def _render(node: Mapping[str, object], previous: str, *, at_root: bool = False) -> str:
-    alternatives = []
-    for char in sorted(key for key in node if key):
-        prefix = _LATIN_BEFORE if at_root and _LATIN.match(char) else ""
-        child = node[char]
-        assert isinstance(child, dict)
-        alternatives.append(prefix + re.escape(char) + _render(child, char))
-    if "" in node:
-        # Listed last so that a longer word is preferred and this one is the fallback.
-        alternatives.append(_LATIN_AFTER if _LATIN.match(previous) else "")
-    if len(alternatives) == 1:
-        return alternatives[0]
-    return "(?:" + "|".join(alternatives) + ")"
-
-
 def find_words(pattern: re.Pattern[str] | None, text: str) -> list[tuple[int, str]]:
     """Return (offset, word) for each word found, including words that overlap a longer one's end."""
     if pattern is None:
@@ -160,6 +130,7 @@ class Matcher:
                 index.setdefault(word, []).append(group)
             self._patterns.extend((pattern, group) for pattern in group.patterns)
         self._trie = compile_words(self._substring_words)
+        self._prefilter = PatternPrefilter([pattern for pattern, _ in self._patterns])
 
     def find(self, text: str, tokens: Tokens) -> list[Hit]:
         """Return the hits in text, dropping any hit that lies inside a longer one."""
@@ -172,7 +143,8 @@ class Matcher:
             for span in find_token_sequences(self._token_words, tokens):
                 spans.setdefault(span, []).extend(self._token_words[text[span[0] : span[1]]])
                 literal.add(span)
-        for pattern, group in self._patterns:
+        for index in self._prefilter.candidates(text):
+            pattern, group = self._patterns[index]
             for match in pattern.finditer(text):
                 if match.end() > match.start():
                     spans.setdefault((match.start(), match.end()), []).append(group)
@@ -220,8 +192,8 @@ class MarkerFinder:
 
     def __init__(self, words: Sequence[str]) -> None:
         # A Thai marker must be a whole token: แต่ (but) is also the start of แต่งงาน (marry).
-        self._thai = {word: True for word in words if not _LATIN.search(word)}
-        self._latin = compile_words(word for word in words if _LATIN.search(word))
+        self._thai = {word: True for word in words if not LATIN.search(word)}
+        self._latin = compile_words(word for word in words if LATIN.search(word))
 
     def find(self, text: str, tokens: Tokens) -> list[tuple[int, int]]:
         """Return the (start, end) spans of markers, in text order."""
