@@ -28,7 +28,9 @@ class InfrastructureSettings(BaseSettings):
     # waits up to this long. Measured at 200 needs/s, intake-accepted to agency topic: 10 ms gave
     # p50 ~85 ms / p99 ~130-170 ms, 5 ms gave p50 ~60 ms / p99 ~100-125 ms, for more fetch round trips.
     fetch_max_wait_ms: int = Field(default=5, ge=1)
-    producer_linger_ms: int = Field(default=2, ge=0)
+    # Every publisher here appends a whole batch before it yields, and aiokafka keeps one request
+    # per broker in flight, gathering what comes meanwhile: lingering would only add latency.
+    producer_linger_ms: int = Field(default=0, ge=0)
     # Batches of 256 KiB-1 MiB double throughput over aiokafka's 16 KiB default.
     producer_max_batch_bytes: int = Field(default=512 * 1024, ge=16 * 1024)
     consumer_max_records: int = Field(default=500, ge=1)

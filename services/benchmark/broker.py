@@ -10,11 +10,6 @@ from services.benchmark.workload import Record
 from shared.kafka import admin_client_options
 from shared.settings import InfrastructureSettings
 
-LINGER_MS = 5
-MAX_BATCH_BYTES = 512 * 1024
-# The embedded broker answers a fetch only when this expires, so it bounds every reader's delay.
-FETCH_MAX_WAIT_MS = 10
-
 
 def connection_options(settings: InfrastructureSettings) -> dict[str, Any]:
     """Where the broker is and, on a cluster with access control, the credentials (aiokafka's terms)."""
@@ -25,8 +20,8 @@ def batching_producer(settings: InfrastructureSettings) -> AIOKafkaProducer:
     """A producer batched like shared.kafka.create_broker's (idempotence off: the embedded broker refuses it)."""
     return AIOKafkaProducer(
         **connection_options(settings),
-        linger_ms=LINGER_MS,
-        max_batch_size=MAX_BATCH_BYTES,
+        linger_ms=settings.producer_linger_ms,
+        max_batch_size=settings.producer_max_batch_bytes,
         acks="all",
         enable_idempotence=False,
     )

@@ -1,8 +1,9 @@
 """The ceiling: a plain aiokafka consume -> produce relay of the same records on the same broker.
 
 No parsing, no database: batches of up to 1,000 records, every record sent without awaiting
-it, all deliveries awaited, then one commit. The pipeline has two such hops plus work, so its
-throughput over this one's says how much of the broker's capacity the services leave unused.
+it, all deliveries awaited, then one commit; its producer and fetch wait are the services'.
+The pipeline has two such hops plus work, so its throughput over this one's says how much of
+the broker's capacity the services leave unused.
 """
 
 import asyncio
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from services.benchmark.broker import FETCH_MAX_WAIT_MS, batching_producer, connection_options, preload
+from services.benchmark.broker import batching_producer, connection_options, preload
 from services.benchmark.errors import BenchmarkFailed
 from services.benchmark.workload import Record
 from shared.kafka import create_topics
@@ -43,7 +44,7 @@ async def _relay(settings: InfrastructureSettings, source: str, sink: str, *, ex
         group_id=f"bench-relay-{uuid.uuid4().hex[:8]}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
     )
     producer = batching_producer(settings)
     await consumer.start()
