@@ -1,8 +1,11 @@
 """What a benchmark run measured: a readable table, and one JSON object for machines."""
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from services.benchmark.machine import Contention
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ class BenchResult:
     peak_rss_mb_screening: float
     peak_rss_mb_routing: float
     elapsed_s: float
+    contention: Contention | None = None
     screening_outcomes: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -59,6 +63,9 @@ class BenchResult:
             "http_refused": self.http_refused,
             "http_client": self.http_client,
             "elapsed_s": round(self.elapsed_s, 1),
+            "cpus": os.cpu_count(),
+            "cpu_steal_pct": None if self.contention is None else round(self.contention.steal_share * 100, 1),
+            "cpu_idle_pct": None if self.contention is None else round(self.contention.idle_share * 100, 1),
         }
 
     @property
@@ -98,6 +105,9 @@ def format_table(result: BenchResult) -> str:
              f"{'embedded' if result.embedded_infrastructure else 'configured'} infrastructure, "
              f"{result.elapsed_s:.0f}s)"]  # fmt: skip
     lines += [f"  {name:<{width}}  {value:>14}  {note}".rstrip() for name, value, note in rows]
+    if result.contention is not None:
+        lines.append(f"  machine: {os.cpu_count()} CPUs, {result.contention.steal_share:.0%} of CPU time stolen by the "
+                     f"hypervisor, {result.contention.idle_share:.0%} idle, over the whole run")  # fmt: skip
     total = sum(result.screening_outcomes.values())
     if total:
         mix = ", ".join(f"{name} {count / total:.0%}" for name, count in result.screening_outcomes.most_common())

@@ -17,6 +17,7 @@ import uvloop
 from services.benchmark.errors import BenchmarkFailed
 from services.benchmark.infrastructure import Infrastructure, provide_infrastructure
 from services.benchmark.intake_phase import LATENCY_OFFERED_PER_S, IntakeRun, intake_environment, measure_intake
+from services.benchmark.machine import Contention, CpuTimes, contention_between
 from services.benchmark.pipeline_load import measure_pipeline
 from services.benchmark.raw_relay import measure_raw_relay
 from services.benchmark.report import BenchResult
@@ -58,7 +59,7 @@ class BenchOptions:
 
 def run_benchmark(options: BenchOptions, *, progress: Progress) -> BenchResult:
     """Measure everything once; every process and server started here is stopped on any exit."""
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), CpuTimes.now()
     progress = _with_elapsed_time(progress, started)
     workload = Workload()
     progress(f"classifier alone on {options.messages:,} descriptions (at most {options.screening_budget_s:.0f}s)")
@@ -78,7 +79,8 @@ def run_benchmark(options: BenchOptions, *, progress: Progress) -> BenchResult:
                 result = uvloop.run(_measure(options, infrastructure, services, workload, progress=progress))
             finally:
                 services.stop_all_now()
-    return result.finished(screening, elapsed_s=time.monotonic() - started)
+    contention = contention_between(cpu_before, CpuTimes.now())
+    return result.finished(screening, elapsed_s=time.monotonic() - started, contention=contention)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ class _Measured:
     options: BenchOptions
     embedded: bool
 
-    def finished(self, screening: ScreeningRun, *, elapsed_s: float) -> BenchResult:
+    def finished(self, screening: ScreeningRun, *, elapsed_s: float, contention: Contention | None) -> BenchResult:
         latency, accept = self.intake.latency, self.intake.accept
         return BenchResult(
             messages=self.options.messages,
@@ -113,6 +115,7 @@ class _Measured:
             peak_rss_mb_screening=self.peak_rss_mb.get("screening", 0.0),
             peak_rss_mb_routing=self.peak_rss_mb.get("routing", 0.0),
             elapsed_s=elapsed_s,
+            contention=contention,
             screening_outcomes=screening.outcomes,
         )
 
