@@ -3,6 +3,7 @@
 import pathlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from services.screening.domain.evidence import Evidence, EvidenceWeigher
 from services.screening.domain.language import LanguageDetector, LanguageGuess
@@ -155,7 +156,9 @@ def combine(
     negation, conceded clause or near-miss rule. It may also drop a barely accepted rule
     type it finds very unlikely (off when drop_below = 0).
     """
-    if sum(1 for char in rules.normalised if char.isalpha()) < settings.min_letters:
+    # Counting stops at min_letters: a long text need not be counted to the end.
+    letters = islice(filter(str.isalpha, rules.normalised), settings.min_letters)
+    if sum(1 for _ in letters) < settings.min_letters:
         return list(accepted)
     result = []
     for item in accepted:

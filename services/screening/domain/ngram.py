@@ -10,8 +10,9 @@ import json
 import math
 import pathlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from shared.contracts.need_types import NeedType
@@ -20,6 +21,14 @@ DEFAULT_MODEL_PATH = pathlib.Path(__file__).resolve().parent.parent / "model" / 
 
 # Weights are stored with three decimals; at run time they are whole thousandths.
 WEIGHT_UNITS = 1000
+# At run time a feature's thousandths for all types are packed into one integer, a field of
+# _FIELD_BITS bits per type, each raised by _FIELD_OFFSET so that no field is negative, and
+# a last field that counts the feature. Summing the packed integers of a text's features
+# sums every type's column and counts the known features in one C-level pass; no field can
+# overflow into the next below 2**(_FIELD_BITS - 33) features (weights under 2**32 units).
+_FIELD_BITS = 64
+_FIELD_OFFSET = 1 << 32
+_FIELD_MASK = (1 << _FIELD_BITS) - 1
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9'-]*")
 # Digits carry amounts and dates, not meaning; one shape keeps "ค้าง 3 เดือน" and "ค้าง 2 เดือน" alike.
 _DIGITS = re.compile(r"\d+")
@@ -48,21 +57,20 @@ class NgramModel:
     max_n: int
     bias: tuple[float, ...]
     weights: Mapping[str, Sequence[float]]
-    _units: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _packed: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        units = {feature: tuple(round(value * WEIGHT_UNITS) for value in row) for feature, row in self.weights.items()}
-        object.__setattr__(self, "_units", units)
+        packed = {feature: _pack(round(value * WEIGHT_UNITS) for value in row) for feature, row in self.weights.items()}
+        object.__setattr__(self, "_packed", packed)
 
     def probabilities(self, text: str) -> dict[NeedType, float]:
         """Return the probability of every need type for normalised text."""
         found = features(text, self.min_n, self.max_n)
         if not found:
             return dict.fromkeys(self.types, 0.0)
-        # One C-level pass: look every feature up, keep the known ones, add them column-wise.
+        # One C-level pass: look every feature up (unknown ones add 0) and add the packed rows.
         # Weights are kept as integers (thousandths), so the sum is exact whatever the order.
-        rows = [row for row in map(self._units.get, found) if row is not None]
-        totals = [sum(column) for column in zip(*rows, strict=False)] if rows else [0] * len(self.types)
+        totals = _unpack(sum(map(self._packed.get, found, repeat(0))), len(self.types))
         scale = 1.0 / (WEIGHT_UNITS * math.sqrt(len(found)))
         return {
             need_type: _sigmoid(bias + total * scale)
@@ -113,6 +121,24 @@ def load_model(path: pathlib.Path | None = None) -> NgramModel:
     if not isinstance(data, dict):
         raise ModelError(f"{path}: expected a JSON object")
     return model_from_json(data)
+
+
+def _pack(units: Iterable[int]) -> int:
+    """Return one feature's weights (whole units) packed into one integer, with a count of 1."""
+    packed = 0
+    shift = 0
+    for unit in units:
+        if abs(unit) >= _FIELD_OFFSET:
+            raise ModelError(f"n-gram weight {unit / WEIGHT_UNITS} is too large")
+        packed |= (unit + _FIELD_OFFSET) << shift
+        shift += _FIELD_BITS
+    return packed | 1 << shift
+
+
+def _unpack(total: int, types: int) -> list[int]:
+    """Return the per-type sums of a sum of packed weights."""
+    offset = (total >> (_FIELD_BITS * types)) * _FIELD_OFFSET  # each feature raised each field once
+    return [((total >> (_FIELD_BITS * index)) & _FIELD_MASK) - offset for index in range(types)]
 
 
 def _sigmoid(value: float) -> float:

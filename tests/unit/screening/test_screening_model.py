@@ -1,6 +1,7 @@
 """The n-gram second opinion: packaged weights, determinism, training, and the rules' vetoes."""
 
 import json
+import math
 from dataclasses import replace
 
 import pytest
@@ -24,6 +25,18 @@ def test_model_is_deterministic() -> None:
     text = "หลานสาวเรียนจบแล้ว ส่งใบสมัครไปหลายที่ยังเงียบ"
     first, second = load_model(), load_model()
     assert first.probabilities(text) == second.probabilities(text) == first.probabilities(text)
+
+
+def test_probabilities_add_every_known_feature_once_per_type() -> None:
+    weights = {" a": (-3.96, 0.5), "ab": (2.0, -0.001), "b ": (-1.5, -2.5), "w:ab": (1.0, 0.0), "zz": (9.0, 9.0)}
+    model = model_from_json(
+        {"version": "x", "types": ["jobs", "skills"], "min_n": 2, "max_n": 2, "bias": [0.5, -0.5], "weights": weights}
+    )
+    # "ab" has four features (three bigrams of " ab " and the word); the sum is scaled by 1/sqrt(4).
+    expected = [0.5 + (-3.96 + 2.0 - 1.5 + 1.0) / 2, -0.5 + (0.5 - 0.001 - 2.5) / 2]
+    probabilities = model.probabilities("ab")
+    assert list(probabilities) == [NeedType.JOBS, NeedType.SKILLS]
+    assert list(probabilities.values()) == pytest.approx([1 / (1 + math.exp(-value)) for value in expected])
 
 
 def test_malformed_model_is_rejected() -> None:
