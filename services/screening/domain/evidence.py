@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from services.screening.domain.lexicon import Exclusion, Lexicon
 from services.screening.domain.matching import Hit, MarkerFinder, Tokens, find_words
 from services.screening.domain.normalise import NormalisedText
-from services.screening.domain.trie import compile_words
+from services.screening.domain.trie import WordLists, compile_words
 from shared.contracts.need_types import NeedType
 
 # Where a clause ends for negation and contrast. A full stop only counts after a Latin
@@ -46,8 +46,12 @@ class EvidenceWeigher:
         self._scope_end = MarkerFinder(lexicon.negation_scope_end)
         self._contrast = MarkerFinder(lexicon.contrast)
         self._concession = MarkerFinder(lexicon.concession)
-        self._contexts = {name: compile_words(words) for name, words in lexicon.contexts.items()}
         self._exclusions = tuple((exclusion, compile_words(exclusion.words)) for exclusion in lexicon.exclusions)
+        # One pass tells which contexts (keyed by name) and near-miss rules (keyed by their
+        # place in _exclusions) have a word in the text.
+        lists: dict[str | int, tuple[str, ...]] = dict(lexicon.contexts.items())
+        lists.update((index, exclusion.words) for index, exclusion in enumerate(lexicon.exclusions))
+        self._words_present = WordLists(lists)
 
     def weigh(self, text: NormalisedText, tokens: Tokens, hits: list[Hit]) -> WeighedText:
         """Return the evidence of hits after negation, contrast, context and near-misses."""
@@ -77,7 +81,8 @@ class EvidenceWeigher:
         ]
         asserted = [hit for hit, is_negated in zip(hits, negated, strict=True) if not is_negated]
         concessions = [start for start, _ in self._concession.find(text.text, tokens)] if contrasts else []
-        present = {name for name, words in self._contexts.items() if words is not None and words.search(text.text)}
+        words_present = self._words_present.present(text.text)
+        present = {key for key in words_present if isinstance(key, str)}
 
         evidence = []
         vetoed: set[NeedType] = set()
@@ -103,8 +108,8 @@ class EvidenceWeigher:
                 evidence.append(Evidence(group.type, hit.text, group.name, weight))
 
         near_misses = []
-        for exclusion, words in self._exclusions:
-            if not self._fires(exclusion, words, text.text, present):
+        for index, (exclusion, words) in enumerate(self._exclusions):
+            if not self._fires(exclusion, words, index in words_present, text.text, present):
                 continue
             vetoed.update(exclusion.types)
             affected = [
@@ -171,15 +176,15 @@ class EvidenceWeigher:
             )
         return False
 
-    def _fires(self, exclusion: Exclusion, words: re.Pattern[str] | None, text: str, present: set[str]) -> bool:
+    def _fires(
+        self, exclusion: Exclusion, words: re.Pattern[str] | None, has_word: bool, text: str, present: set[str]
+    ) -> bool:
         if exclusion.unless_context is not None and exclusion.unless_context in present:
             return False
         if exclusion.only_with_context is not None and exclusion.only_with_context not in present:
             return False
         if exclusion.min_hits == 1:
-            return (words is not None and words.search(text) is not None) or any(
-                pattern.search(text) for pattern in exclusion.patterns
-            )
+            return has_word or any(pattern.search(text) for pattern in exclusion.patterns)
         found = {word for _, word in find_words(words, text)}
         for pattern in exclusion.patterns:
             found.update(match.group(0) for match in pattern.finditer(text))

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from re import _parser  # type: ignore[attr-defined]  # the stdlib's own regex parser
 from typing import Any
 
-from services.screening.domain.trie import compile_words
+from services.screening.domain.trie import WordLists
 
 # Beyond this many alternative openings a pattern is checked by its shorter, common opening.
 _MAX_OPENINGS = 64
@@ -61,25 +61,13 @@ class PatternPrefilter:
     """Finds with one regex pass which patterns' openings occur in a text."""
 
     def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
-        openings = [literal_openings(pattern) for pattern in patterns]
-        self._always = frozenset(index for index, found in enumerate(openings) if found is None)
-        words = {word for found in openings if found is not None for word in found}
-        # The scan finds the longest opening at each position; a shorter opening found there
-        # is a beginning of it, so each word stands for every pattern opening with a part of it.
-        self._patterns_by_word = {
-            word: frozenset(
-                index
-                for index, found in enumerate(openings)
-                if found is not None and any(word.startswith(opening) for opening in found)
-            )
-            for word in words
-        }
-        compiled = compile_words(words, whole_latin_words=False)
-        self._scan = None if compiled is None else re.compile(f"(?=({compiled.pattern}))")
+        openings = {index: literal_openings(pattern) for index, pattern in enumerate(patterns)}
+        self._always = frozenset(index for index, found in openings.items() if found is None)
+        # Openings are plain text: "work" may open a match inside "homework".
+        self._openings = WordLists(
+            {index: found for index, found in openings.items() if found is not None}, whole_latin_words=False
+        )
 
     def candidates(self, text: str) -> list[int]:
         """Return, in order, the indices of the patterns that could match text."""
-        if self._scan is None:
-            return sorted(self._always)
-        found = set(self._scan.findall(text))
-        return sorted(self._always.union(*map(self._patterns_by_word.__getitem__, found)))
+        return sorted(self._always | self._openings.present(text))

@@ -5,12 +5,14 @@ faster than a search per word.
 """
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Generic, TypeVar
 
 LATIN = re.compile(r"[a-z0-9]")
 # Latin words must not be found inside longer Latin words ("ice" in "office").
 _LATIN_BEFORE = r"(?<![a-z0-9])"
 _LATIN_AFTER = r"(?![a-z0-9])"
+Key = TypeVar("Key", bound=Hashable)
 
 
 def compile_words(words: Iterable[str], *, whole_latin_words: bool = True) -> re.Pattern[str] | None:
@@ -45,3 +47,42 @@ def _render(node: Mapping[str, object], previous: str, *, at_root: bool, whole_l
     if len(alternatives) == 1:
         return alternatives[0]
     return "(?:" + "|".join(alternatives) + ")"
+
+
+class WordLists(Generic[Key]):
+    """Tells which of several word lists have a word in a text, with one regex pass for all.
+
+    The pass finds the longest word of any list at each position. A word of some list found
+    there is that word or a beginning of it (with whole_latin_words, one that does not run on
+    into more Latin letters), so each word stands for every list holding such a beginning.
+    """
+
+    def __init__(self, lists: Mapping[Key, Iterable[str]], *, whole_latin_words: bool = True) -> None:
+        word_sets = {key: frozenset(words) for key, words in lists.items()}
+        every_word = frozenset().union(*word_sets.values())
+        self._keys_by_word = {
+            word: frozenset(
+                key
+                for key, words in word_sets.items()
+                if any(_found_with(shorter, word, whole_latin_words) for shorter in words)
+            )
+            for word in every_word
+        }
+        compiled = compile_words(every_word, whole_latin_words=whole_latin_words)
+        self._scan = None if compiled is None else re.compile(f"(?=({compiled.pattern}))")
+
+    def present(self, text: str) -> frozenset[Key]:
+        """Return the keys of the lists with at least one word in text."""
+        if self._scan is None:
+            return frozenset()
+        return frozenset().union(*map(self._keys_by_word.__getitem__, set(self._scan.findall(text))))
+
+
+def _found_with(shorter: str, word: str, whole_latin_words: bool) -> bool:
+    """Tell whether shorter is found wherever word is found (as compile_words matches them)."""
+    if not word.startswith(shorter):
+        return False
+    runs_on = (
+        whole_latin_words and len(shorter) < len(word) and LATIN.match(shorter[-1]) and LATIN.match(word[len(shorter)])
+    )
+    return not runs_on
