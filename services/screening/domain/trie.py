@@ -9,8 +9,11 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import Generic, TypeVar
 
 LATIN = re.compile(r"[a-z0-9]")
-# Latin words must not be found inside longer Latin words ("ice" in "office").
-_LATIN_BEFORE = r"(?<![a-z0-9])"
+# Latin words must not be found inside longer Latin words ("ice" in "office"). The check
+# before a word comes after its first letter ("i" then: no Latin letter before that "i"):
+# when every alternative opens with a letter, the regex engine skips at once the positions
+# where no word can start, and tests a lookbehind only where the letter is there.
+_LATIN_BEFORE = "(?<![a-z0-9]{})"
 _LATIN_AFTER = r"(?![a-z0-9])"
 Key = TypeVar("Key", bound=Hashable)
 
@@ -35,12 +38,12 @@ def compile_words(words: Iterable[str], *, whole_latin_words: bool = True) -> re
 def _render(node: Mapping[str, object], previous: str, *, at_root: bool, whole_latin_words: bool) -> str:
     alternatives = []
     for char in sorted(key for key in node if key):
-        prefix = _LATIN_BEFORE if whole_latin_words and at_root and LATIN.match(char) else ""
+        opening = re.escape(char)
+        if whole_latin_words and at_root and LATIN.match(char):
+            opening += _LATIN_BEFORE.format(opening)
         child = node[char]
         assert isinstance(child, dict)
-        alternatives.append(
-            prefix + re.escape(char) + _render(child, char, at_root=False, whole_latin_words=whole_latin_words)
-        )
+        alternatives.append(opening + _render(child, char, at_root=False, whole_latin_words=whole_latin_words))
     if "" in node:
         # Listed last so that a longer word is preferred and this one is the fallback.
         alternatives.append(_LATIN_AFTER if whole_latin_words and LATIN.match(previous) else "")

@@ -39,3 +39,24 @@ def test_one_pass_agrees_with_a_search_per_list(pieces: list[str]) -> None:
         if pattern is not None and pattern.search(text):
             one_search_each.add(key)
     assert WordLists(_LISTS).present(text) == one_search_each
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("ice", ["ice"]),
+        ("ice-cold", ["ice"]),
+        ("no ice", ["ice"]),
+        ("ไอice", ["ice"]),
+        ("\nice", ["ice"]),
+        ("office", []),
+        ("2ice", []),
+        ("icy", []),
+        ("ices", []),
+        ("iced tea", ["iced tea"]),
+    ],
+)
+def test_latin_words_are_found_only_whole(text: str, found: list[str]) -> None:
+    pattern = compile_words(["ice", "iced tea"])
+    assert pattern is not None
+    assert [match.group() for match in pattern.finditer(text)] == found
