@@ -54,6 +54,7 @@ class BenchResult:
             "peak_rss_mb_routing": round(self.peak_rss_mb_routing, 1),
             "pipeline_per_s_2_replicas": _rounded(self.pipeline_per_s_2_replicas),
             "ratio_2_replicas": _rounded(self.ratio_2_replicas, digits=3),
+            "ratio_to_classifier": round(self.ratio_to_classifier, 3),
             "messages": self.messages,
             "smoke": self.smoke,
             "embedded_infrastructure": self.embedded_infrastructure,
@@ -67,6 +68,11 @@ class BenchResult:
             "cpu_steal_pct": None if self.contention is None else round(self.contention.steal_share * 100, 1),
             "cpu_idle_pct": None if self.contention is None else round(self.contention.idle_share * 100, 1),
         }
+
+    @property
+    def ratio_to_classifier(self) -> float:
+        """One replica's throughput over the classifier's alone: what Kafka and PostgreSQL add to screening."""
+        return self.pipeline_per_s / self.screening_per_s
 
     @property
     def ratio_2_replicas(self) -> float | None:
@@ -86,7 +92,8 @@ def format_table(result: BenchResult) -> str:
     rows = [
         ("raw aiokafka relay (ceiling)", f"{result.raw_relay_per_s:,.0f} /s", "consume -> produce, one hop"),
         ("pipeline, 1 replica each", f"{result.pipeline_per_s:,.0f} /s",
-         f"{result.ratio:.0%} of raw relay; backlog of {result.messages:,} needs"),
+         f"{result.ratio:.0%} of raw relay, {result.ratio_to_classifier:.0%} of the classifier alone; "
+         f"backlog of {result.messages:,} needs"),
         ("pipeline, 2 replicas each", "not measured" if two is None else f"{two:,.0f} /s",
          "" if result.ratio_2_replicas is None else f"{result.ratio_2_replicas:.0%} of raw relay"),
         ("latency p50, accepted -> agency", f"{result.latency_p50_ms:,.1f} ms",
