@@ -22,14 +22,15 @@ class LanguageDetector:
 
     def __init__(self, settings: LanguageSettings) -> None:
         self._settings = settings
+        # Runs of letters, not single letters: counting by run lengths makes one string per run.
         self._scripts = tuple(
-            (code, re.compile("[" + "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in ranges) + "]"))
+            (code, re.compile("[" + "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in ranges) + "]+"))
             for code, ranges in settings.scripts
         )
 
     def detect(self, text: str) -> LanguageGuess:
         """Return the language of normalised text (lower case, so Latin is a-z)."""
-        counts = {code: len(script.findall(text)) for code, script in self._scripts}
+        counts = {code: sum(map(len, script.findall(text))) for code, script in self._scripts}
         total = sum(counts.values())
         if total == 0:
             return LanguageGuess(UNDETERMINED, supported=True)
