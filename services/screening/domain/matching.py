@@ -127,20 +127,24 @@ class Matcher:
     """Finds every lexicon group's words and patterns in one text."""
 
     def __init__(self, groups: Sequence[TermGroup]) -> None:
-        self._substring_words: dict[str, list[TermGroup]] = {}
-        self._token_words: dict[str, list[TermGroup]] = {}
-        self._patterns: list[tuple[re.Pattern[str], TermGroup]] = []
+        # Groups are referred to by number: a hit lists each distinct group once, and hashing
+        # a TermGroup hashes all its words and patterns, so that is done once, here.
+        self._groups = tuple(dict.fromkeys(groups))
+        number = {group: index for index, group in enumerate(self._groups)}
+        self._substring_words: dict[str, list[int]] = {}
+        self._token_words: dict[str, list[int]] = {}
+        self._patterns: list[tuple[re.Pattern[str], int]] = []
         for group in groups:
             index = self._token_words if group.whole_token else self._substring_words
             for word in group.words:
-                index.setdefault(word, []).append(group)
-            self._patterns.extend((pattern, group) for pattern in group.patterns)
+                index.setdefault(word, []).append(number[group])
+            self._patterns.extend((pattern, number[group]) for pattern in group.patterns)
         self._trie = compile_words(self._substring_words)
         self._prefilter = PatternPrefilter([pattern for pattern, _ in self._patterns])
 
     def find(self, text: str, tokens: Tokens) -> list[Hit]:
         """Return the hits in text, dropping any hit that lies inside a longer one."""
-        spans: dict[tuple[int, int], list[TermGroup]] = {}
+        spans: dict[tuple[int, int], list[int]] = {}
         literal: set[tuple[int, int]] = set()
         for start, word in find_words(self._trie, text):
             spans.setdefault((start, start + len(word)), []).extend(self._substring_words[word])
@@ -155,9 +159,13 @@ class Matcher:
                 if match.end() > match.start():
                     spans.setdefault((match.start(), match.end()), []).append(group)
         return _outermost(
-            Hit(start, end, text[start:end], tuple(dict.fromkeys(groups)), (start, end) in literal)
-            for (start, end), groups in spans.items()
+            Hit(start, end, text[start:end], self._distinct(numbers), (start, end) in literal)
+            for (start, end), numbers in spans.items()
         )
+
+    def _distinct(self, numbers: Iterable[int]) -> tuple[TermGroup, ...]:
+        """Return the groups with these numbers, each once, in order of first mention."""
+        return tuple(map(self._groups.__getitem__, dict.fromkeys(numbers)))
 
 
 def find_token_sequences(words: Mapping[str, object], tokens: Tokens) -> list[tuple[int, int]]:
