@@ -23,6 +23,8 @@ from services.benchmark.errors import BenchmarkFailed
 NEEDS_PATH = "/v1/needs"
 REQUEST_TIMEOUT_S = 30.0
 READ_CHUNK_BYTES = 64 * 1024
+# uvicorn closes a connection idle for 5 s; one reused just as it does fails mid-request.
+REUSE_IDLE_AT_MOST_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,7 @@ class _Connection:
         self._reader = reader
         self._writer = writer
         self._protocol = h11.Connection(h11.CLIENT)
+        self.idle_since = time.monotonic()
 
     async def exchange(self, request: h11.Request, body: bytes) -> Response:
         self._writer.write(
@@ -61,6 +64,7 @@ class _Connection:
                 chunks.append(bytes(event.data))
             elif isinstance(event, h11.EndOfMessage):
                 self._protocol.start_next_cycle()
+                self.idle_since = time.monotonic()
                 return Response(status, b"".join(chunks))
             elif isinstance(event, h11.ConnectionClosed):
                 raise ConnectionError("intake closed the connection mid-response")
@@ -106,6 +110,9 @@ class IntakeConnections:
             headers.append(("Content-Type", "application/json"))
         request = h11.Request(method=method, target=path, headers=headers)
         connection = await self._idle.get()
+        if connection is not None and time.monotonic() - connection.idle_since > REUSE_IDLE_AT_MOST_S:
+            connection.close()
+            connection = None
         try:
             if connection is None:
                 connection = _Connection(*await asyncio.open_connection(self._host, self._port))
