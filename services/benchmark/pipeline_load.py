@@ -39,14 +39,11 @@ async def measure_pipeline(
     """Preload ``messages`` needs, start ``replicas`` of screening and of routing, time the drain."""
     needs = workload.needs(messages)
     expected = list(need_ids(needs))
-    groups = _fresh_group_ids()
-    await start_groups_at_end(
-        settings, {groups["SCREENING_GROUP_ID"]: NEEDS_SUBMITTED, groups["ROUTING_GROUP_ID"]: NEEDS_SCREENED}
-    )
+    groups = await fresh_groups_at_end(settings)
     async with AgencyReader.started(settings, fetch_max_wait_ms=READER_FETCH_MAX_WAIT_MS) as reader:
         reader.expect(expected)
         await preload(settings, NEEDS_SUBMITTED, as_records(needs))
-        processes = [services.start(name, **groups) for name in ("screening", "routing") for _ in range(replicas)]
+        processes = start_pipeline(services, groups, replicas=replicas)
         await reader.wait_for_expected(timeout_s=timeout_s, check=services.check_alive)
         arrivals = [reader.first_arrival[need_id] for need_id in expected]
     # Arrivals are seen one fetch wait at a time: a shorter span than that cannot be told apart.
@@ -54,7 +51,19 @@ async def measure_pipeline(
     return PipelineRun(needs_per_s=messages / elapsed_s, processes=processes)
 
 
-def _fresh_group_ids() -> dict[str, str]:
-    # Each run its own groups, placed at the end of their topics: no earlier phase's records.
+async def fresh_groups_at_end(settings: InfrastructureSettings) -> dict[str, str]:
+    """New consumer groups for screening and routing (their environment), at the end of their topics.
+
+    Each run its own groups, so that no phase sees another's (or an existing cluster's) records.
+    """
     run = uuid.uuid4().hex[:8]
-    return {"SCREENING_GROUP_ID": f"bench-screening-{run}", "ROUTING_GROUP_ID": f"bench-routing-{run}"}
+    groups = {"SCREENING_GROUP_ID": f"bench-screening-{run}", "ROUTING_GROUP_ID": f"bench-routing-{run}"}
+    await start_groups_at_end(
+        settings, {groups["SCREENING_GROUP_ID"]: NEEDS_SUBMITTED, groups["ROUTING_GROUP_ID"]: NEEDS_SCREENED}
+    )
+    return groups
+
+
+def start_pipeline(services: ServiceProcesses, groups: dict[str, str], *, replicas: int) -> list[ServiceProcess]:
+    """``replicas`` processes each of screening and routing, in ``groups``."""
+    return [services.start(name, **groups) for name in ("screening", "routing") for _ in range(replicas)]
