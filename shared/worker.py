@@ -43,7 +43,9 @@ def batch_subscriber_options(
     fetch only when its wait expires, so a short wait buys latency with idle polling: only
     subscribers on a need's way to its agency are ``latency_critical``.
     """
-    fetch_max_wait_ms = settings.fetch_max_wait_ms if latency_critical else UNHURRIED_FETCH_MAX_WAIT_MS
+    fetch_max_wait_ms = settings.fetch_max_wait_ms
+    if not latency_critical:  # never shorter than the configured wait (compose's is 500 ms)
+        fetch_max_wait_ms = max(fetch_max_wait_ms, UNHURRIED_FETCH_MAX_WAIT_MS)
     return {
         "group_id": group_id,
         "batch": True,
