@@ -2,12 +2,16 @@
 
 Order matters and is the guarantee: (1) validate each record, bad ones become dead letters;
 (2) drop events already processed (their output was published before it was recorded);
-(3) publish the output and the dead letters and wait for every acknowledgement; (4) record
-the results in PostgreSQL; only then (5) the caller's offset commit. A crash anywhere before
-(5) re-reads the batch; (2) makes the re-run publish nothing new for what was recorded, and
-an output published but not recorded is published again with the same event id.
+(3) publish the output and the dead letters while (4) the results are written in a
+PostgreSQL transaction that commits only after every acknowledgement; only then (5) the
+caller's offset commit. A crash anywhere before (5) re-reads the batch; (2) makes the re-run
+publish nothing new for what was recorded, and an output published but not recorded is
+published again with the same event id. Writing while the publish is in flight makes a
+batch wait for the slower of the two instead of both in turn.
 """
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -43,8 +47,13 @@ class ResultStore(Protocol[In, Out]):  # type: ignore[misc]
     async def already_processed(self, events: Sequence[In]) -> set[UUID]:
         """The event ids among ``events`` whose results are already recorded."""
 
-    async def record(self, results: Sequence[Out], dead_letters: Sequence[DeadLetter]) -> None:
-        """Record results and dead letters in one transaction, ignoring ones already there."""
+    async def record(
+        self, results: Sequence[Out], dead_letters: Sequence[DeadLetter], *, commit_after: Awaitable[None] | None
+    ) -> None:
+        """Record results and dead letters in one transaction, ignoring ones already there.
+
+        The transaction commits only once ``commit_after`` is done, and not at all if it fails.
+        """
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +109,7 @@ async def consume_batch(
         dead_letter(parsed.records[event_id], error=reason, consumer=consumer) for event_id, reason in produced.refused
     ]
     outgoing = _traced(produced.messages, records, consumer) + dead_letter_messages(letters)
-    if outgoing:
-        await retry_transient(lambda: publish(outgoing), what=f"{consumer}: publish")
-    if produced.results or letters:
-        await retry_transient(lambda: store.record(produced.results, letters), what=f"{consumer}: record")
+    await _publish_while_recording(outgoing, produced.results, letters, consumer=consumer, store=store, publish=publish)
     _log_each_need(outgoing, consumer)
     DEAD_LETTERS.labels(consumer=consumer).inc(len(letters))
     BATCH_SECONDS.labels(consumer=consumer).observe(time.perf_counter() - started)
@@ -112,6 +118,32 @@ async def consume_batch(
         duplicates=len(records) - len(fresh) - len(parsed.dead_letters),
         dead_letters=len(letters),
     )
+
+
+async def _publish_while_recording(
+    outgoing: list[OutgoingMessage],
+    results: list[Out],
+    letters: list[DeadLetter],
+    *,
+    consumer: str,
+    store: ResultStore[In, Out],
+    publish: Publish,
+) -> None:
+    """Publish ``outgoing`` and record the rest at once; the record commits only after the publish."""
+    if not (outgoing or results or letters):
+        return
+    publishing = asyncio.ensure_future(retry_transient(lambda: publish(outgoing), what=f"{consumer}: publish"))
+    try:
+        if results or letters:
+            await retry_transient(
+                lambda: store.record(results, letters, commit_after=publishing), what=f"{consumer}: record"
+            )
+        await publishing
+    finally:
+        if not publishing.done():  # recording failed for good: the batch will be read again
+            publishing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await publishing
 
 
 def _traced(messages: list[OutgoingMessage], records: Sequence[RawRecord], consumer: str) -> list[OutgoingMessage]:

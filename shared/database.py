@@ -1,6 +1,8 @@
 """PostgreSQL: the connection pool and the versioned schema migrations."""
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Awaitable
 from importlib import resources
 
 import asyncpg
@@ -24,6 +26,21 @@ async def create_pool(database_url: str, *, max_size: int) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=max_size, command_timeout=60)
     assert pool is not None  # asyncpg types the pool as optional
     return pool
+
+
+@contextlib.asynccontextmanager
+async def transaction_committed_after(
+    pool: asyncpg.Pool, commit_after: Awaitable[None] | None
+) -> AsyncIterator[Connection]:
+    """A transaction that commits only once ``commit_after`` is done, and rolls back if it fails.
+
+    The writes inside run while ``commit_after`` (a publish) is still in flight, so a batch
+    waits for the slower of the two, not for both one after the other.
+    """
+    async with pool.acquire() as connection, connection.transaction():
+        yield connection
+        if commit_after is not None:
+            await commit_after
 
 
 def migration_files() -> list[tuple[int, str, str]]:

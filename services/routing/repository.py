@@ -1,7 +1,7 @@
 """Routing's PostgreSQL: the routing table and the cases routed."""
 
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -12,7 +12,7 @@ from services.routing.domain.routing_table import RoutingTable
 from shared.contracts.events import CaseStatusReport, DeadLetter, NeedScreened, RoutedCase
 from shared.contracts.need_types import Agency
 from shared.contracts.person import Contact
-from shared.database import Connection
+from shared.database import Connection, transaction_committed_after
 from shared.dead_letter_store import record_dead_letters
 
 
@@ -65,9 +65,15 @@ class RoutingStore:
         routed = {row["need_id"] for row in rows}
         return {event.event_id for event in events if event.need.need_id in routed}
 
-    async def record(self, results: Sequence[RoutedCase], dead_letters: Sequence[DeadLetter]) -> None:
-        """Insert the routed cases and dead letters of one batch in one transaction."""
-        async with self._pool.acquire() as connection, connection.transaction():
+    async def record(
+        self,
+        results: Sequence[RoutedCase],
+        dead_letters: Sequence[DeadLetter],
+        *,
+        commit_after: Awaitable[None] | None = None,
+    ) -> None:
+        """Insert the routed cases and dead letters of one batch in one transaction; commit after ``commit_after``."""
+        async with transaction_committed_after(self._pool, commit_after) as connection:
             await _insert_routed_cases(connection, results)
             await record_dead_letters(connection, dead_letters)
 
@@ -139,11 +145,20 @@ class StatusStore:
         )
         return {row["event_id"] for row in rows}
 
-    async def record(self, results: Sequence[StatusChanges], dead_letters: Sequence[DeadLetter]) -> None:
-        """Record reports, new case states, re-routed cases and corrections in one transaction."""
+    async def record(
+        self,
+        results: Sequence[StatusChanges],
+        dead_letters: Sequence[DeadLetter],
+        *,
+        commit_after: Awaitable[None] | None = None,
+    ) -> None:
+        """Record reports, new case states, re-routed cases and corrections in one transaction.
+
+        It commits after ``commit_after``.
+        """
         reports = [report for changes in results for report in changes.reports]
         rerouted = [case for changes in results for case in changes.rerouted]
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with transaction_committed_after(self._pool, commit_after) as connection:
             await connection.executemany(
                 """
                 INSERT INTO case_status_history (event_id, need_id, agency, status, note, outcome, reason,

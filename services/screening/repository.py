@@ -1,12 +1,13 @@
 """Screening's PostgreSQL: one row per screened need, and its dead letters."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from uuid import UUID
 
 import asyncpg
 
 from shared.contracts.events import DeadLetter, NeedScreened, NeedSubmitted
+from shared.database import transaction_committed_after
 from shared.dead_letter_store import record_dead_letters
 
 
@@ -25,9 +26,15 @@ class ScreeningStore:
         screened = {row["need_id"] for row in rows}
         return {event.event_id for event in events if event.need_id in screened}
 
-    async def record(self, results: Sequence[NeedScreened], dead_letters: Sequence[DeadLetter]) -> None:
-        """Insert the screenings and dead letters of one batch in one transaction."""
-        async with self._pool.acquire() as connection, connection.transaction():
+    async def record(
+        self,
+        results: Sequence[NeedScreened],
+        dead_letters: Sequence[DeadLetter],
+        *,
+        commit_after: Awaitable[None] | None = None,
+    ) -> None:
+        """Insert the screenings and dead letters of one batch in one transaction; commit after ``commit_after``."""
+        async with transaction_committed_after(self._pool, commit_after) as connection:
             if results:
                 await connection.executemany(
                     """

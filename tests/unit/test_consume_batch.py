@@ -1,5 +1,8 @@
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Sequence
 from uuid import UUID
+
+import pytest
 
 from shared.consumer import Produced, consume_batch
 from shared.contracts.events import DeadLetter, NeedSubmitted
@@ -19,8 +22,13 @@ class FakeStore:
     async def already_processed(self, events: Sequence[NeedSubmitted]) -> set[UUID]:
         return {event.event_id for event in events if str(event.need_id) in self.recorded}
 
-    async def record(self, results: Sequence[str], dead_letters: Sequence[DeadLetter]) -> None:
-        self.journal.append("record")
+    async def record(
+        self, results: Sequence[str], dead_letters: Sequence[DeadLetter], *, commit_after: Awaitable[None] | None
+    ) -> None:
+        self.journal.append("write")
+        if commit_after is not None:
+            await commit_after  # a failure here rolls the transaction back: nothing is kept
+        self.journal.append("commit")
         self.recorded += results
         self.dead_letters += dead_letters
 
@@ -32,12 +40,14 @@ async def echo(needs: list[NeedSubmitted]) -> Produced[str]:
     )
 
 
-async def test_output_is_published_before_it_is_recorded_and_a_redelivery_publishes_nothing() -> None:
+async def test_results_commit_only_after_the_publish_and_a_redelivery_publishes_nothing() -> None:
     journal: list[str] = []
     published: list[OutgoingMessage] = []
 
     async def publish(messages: Sequence[OutgoingMessage]) -> None:
-        journal.append("publish")
+        journal.append("publish sent")
+        await asyncio.sleep(0.01)  # the broker's acknowledgement takes a while
+        journal.append("publish acknowledged")
         published.extend(messages)
 
     store = FakeStore(journal)
@@ -48,7 +58,8 @@ async def test_output_is_published_before_it_is_recorded_and_a_redelivery_publis
     report = await consume_batch(
         records, model=NeedSubmitted, consumer="screening", store=store, produce=echo, publish=publish
     )
-    assert journal == ["publish", "record"]
+    # The rows are written while the publish is in flight; the transaction commits after the ack.
+    assert journal == ["write", "publish sent", "publish acknowledged", "commit"]
     assert (report.processed, report.duplicates, report.dead_letters) == (3, 0, 1)
     assert sorted(m.topic for m in published) == ["needs.dlq.v1", "out", "out", "out"]
     assert [letter.source_offset for letter in store.dead_letters] == [99]
@@ -78,3 +89,43 @@ async def test_a_publish_that_fails_for_a_moment_is_retried_not_skipped() -> Non
     )  # fmt: skip
     assert attempts == 3
     assert store.recorded == [str(need.need_id)]
+
+
+class BrokerRefused(Exception):
+    """Not one of the transient errors: retrying would not help."""
+
+
+async def test_a_publish_that_fails_for_good_records_nothing_and_fails_the_batch() -> None:
+    async def refused(messages: Sequence[OutgoingMessage]) -> None:
+        raise BrokerRefused("record too large")
+
+    store = FakeStore([])
+    with pytest.raises(BrokerRefused):
+        await consume_batch(
+            [Record(submitted().model_dump_json().encode())],
+            model=NeedSubmitted, consumer="screening", store=store, produce=echo, publish=refused,
+        )  # fmt: skip
+    assert store.recorded == []
+    assert store.journal == ["write"]
+
+
+async def test_a_record_that_fails_for_good_stops_the_publish_and_fails_the_batch() -> None:
+    class BrokenStore(FakeStore):
+        async def record(
+            self, results: Sequence[str], dead_letters: Sequence[DeadLetter], *, commit_after: Awaitable[None] | None
+        ) -> None:
+            raise ValueError("a bug in the SQL")
+
+    acknowledged = []
+
+    async def slow_publish(messages: Sequence[OutgoingMessage]) -> None:
+        await asyncio.sleep(10)
+        acknowledged.extend(messages)
+
+    with pytest.raises(ValueError, match="a bug in the SQL"):
+        await consume_batch(
+            [Record(submitted().model_dump_json().encode())],
+            model=NeedSubmitted, consumer="screening", store=BrokenStore([]), produce=echo, publish=slow_publish,
+        )  # fmt: skip
+    assert acknowledged == []
+    assert [task for task in asyncio.all_tasks() if task is not asyncio.current_task()] == []
