@@ -34,7 +34,8 @@ test: lint test-tools
 	$(BIN)/pytest -q -ra
 
 # Debian tools some tests drive: Chromium with Thai fonts (the dashboard's browser test),
-# shellcheck (the Kafka scripts) and wrk (the benchmark's HTTP load; it falls back to httpx). Installed only when missing, as root with apt-get; otherwise
+# shellcheck (the Kafka scripts) and wrk (the benchmark's HTTP load; without it the benchmark
+# posts with its own h11 client). Installed only when missing, as root with apt-get; otherwise
 # this says so and those tests fail with the same advice (they are never skipped).
 CHROMIUM := /usr/bin/chromium
 test-tools:
