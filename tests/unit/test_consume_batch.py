@@ -114,12 +114,18 @@ async def test_a_record_that_fails_for_good_stops_the_publish_and_fails_the_batc
         async def record(
             self, results: Sequence[str], dead_letters: Sequence[DeadLetter], *, commit_after: Awaitable[None] | None
         ) -> None:
+            await asyncio.sleep(0.01)  # the database answers, with an error
             raise ValueError("a bug in the SQL")
 
     acknowledged = []
+    cancelled = asyncio.Event()
 
     async def slow_publish(messages: Sequence[OutgoingMessage]) -> None:
-        await asyncio.sleep(10)
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
         acknowledged.extend(messages)
 
     with pytest.raises(ValueError, match="a bug in the SQL"):
@@ -128,4 +134,4 @@ async def test_a_record_that_fails_for_good_stops_the_publish_and_fails_the_batc
             model=NeedSubmitted, consumer="screening", store=BrokenStore([]), produce=echo, publish=slow_publish,
         )  # fmt: skip
     assert acknowledged == []
-    assert [task for task in asyncio.all_tasks() if task is not asyncio.current_task()] == []
+    assert cancelled.is_set(), "the publish was left running after its batch failed"
