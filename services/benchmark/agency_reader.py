@@ -34,6 +34,7 @@ class AgencyReader:
     def __init__(self, consumer: AIOKafkaConsumer) -> None:
         self._consumer = consumer
         self.first_arrival: dict[str, float] = {}
+        self.first_record_ms: dict[str, float] = {}  # its producer's timestamp, epoch milliseconds
         self._pending: set[str] = set()
         self._all_arrived = asyncio.Event()
         self._reading: asyncio.Task[None] | None = None
@@ -111,6 +112,7 @@ class AgencyReader:
                     need_id = record.key.decode()
                     if need_id not in self.first_arrival:
                         self.first_arrival[need_id] = arrived_at
+                        self.first_record_ms[need_id] = record.timestamp
                         self._pending.discard(need_id)
             if not self._pending:
                 self._all_arrived.set()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from services.benchmark.agency_reader import AgencyReader
 from services.benchmark.errors import BenchmarkFailed
+from services.benchmark.hop_stamps import HopStamps
 from services.benchmark.http_load import AcceptRun, IntakeConnections, measure_accept_rate, wait_until_ready
 from services.benchmark.latency import LatencyRun, measure_latency
 from services.benchmark.service_processes import ServiceProcess, ServiceProcesses
@@ -65,12 +66,16 @@ async def measure_intake(
     async with IntakeConnections(intake_url, token=key.token, connections=HTTP_CONNECTIONS) as connections:
         await wait_until_ready(connections, timeout_s=INTAKE_READY_TIMEOUT_S, check=services.check_alive)
         progress(f"latency: {LATENCY_OFFERED_PER_S:.0f} needs/s over HTTP for {latency_s:.0f}s")
-        async with AgencyReader.started(
-            settings, fetch_max_wait_ms=settings.fetch_max_wait_ms, provinces=LATENCY_PROVINCES
-        ) as reader:
+        async with (
+            AgencyReader.started(
+                settings, fetch_max_wait_ms=settings.fetch_max_wait_ms, provinces=LATENCY_PROVINCES
+            ) as reader,
+            HopStamps.started(settings) as stamps,
+        ):
             latency = await measure_latency(
-                connections, reader, workload=Workload(provinces=LATENCY_PROVINCES), per_s=LATENCY_OFFERED_PER_S,
-                duration_s=latency_s, drain_timeout_s=LATENCY_DRAIN_TIMEOUT_S, check=services.check_alive,
+                connections, reader, stamps, workload=Workload(provinces=LATENCY_PROVINCES),
+                per_s=LATENCY_OFFERED_PER_S, duration_s=latency_s, drain_timeout_s=LATENCY_DRAIN_TIMEOUT_S,
+                check=services.check_alive,
             )  # fmt: skip
         progress(f"latency: p50 {latency.p50_ms:,.1f} ms, p99 {latency.p99_ms:,.1f} ms")
         await services.stop(*pipeline)  # intake alone: its own accept rate, not a share of two cores

@@ -5,6 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.benchmark.latency import HopLatency
 from services.benchmark.machine import Contention
 
 
@@ -33,6 +34,7 @@ class BenchResult:
     elapsed_s: float
     contention: Contention | None = None
     screening_outcomes: Counter[str] = field(default_factory=Counter)
+    latency_hops: dict[str, HopLatency] = field(default_factory=dict)
 
     @property
     def ratio(self) -> float:
@@ -67,6 +69,10 @@ class BenchResult:
             "cpus": os.cpu_count(),
             "cpu_steal_pct": None if self.contention is None else round(self.contention.steal_share * 100, 1),
             "cpu_idle_pct": None if self.contention is None else round(self.contention.idle_share * 100, 1),
+        } | {
+            f"latency_{hop}_{name}_ms": round(value, 1)
+            for hop, latency in self.latency_hops.items()
+            for name, value in (("p50", latency.p50_ms), ("p99", latency.p99_ms))
         }
 
     @property
@@ -100,6 +106,9 @@ def format_table(result: BenchResult) -> str:
          f"{result.latency_samples:,} needs at {result.latency_offered_per_s:.0f}/s over HTTP"),
         ("latency p99, accepted -> agency", f"{result.latency_p99_ms:,.1f} ms",
          f"POST round trip p99 {result.post_p99_ms:,.1f} ms"),
+        ("latency by hop, p50 / p99", "",
+         ", ".join(f"{hop} {hop_latency.p50_ms:,.0f} / {hop_latency.p99_ms:,.0f}"
+                   for hop, hop_latency in result.latency_hops.items()) + " ms"),
         ("HTTP accepted", f"{result.http_accept_per_s:,.0f} /s",
          f"intake alone, {result.http_client} client; {result.http_refused} refused"),
         ("classifier alone, one core", f"{result.screening_per_s:,.0f} /s", ""),

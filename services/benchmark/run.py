@@ -117,6 +117,7 @@ class _Measured:
             elapsed_s=elapsed_s,
             contention=contention,
             screening_outcomes=screening.outcomes,
+            latency_hops=latency.hops,
         )
 
 

@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 
+from services.benchmark.latency import HOPS
+
 REPORTED = (
     "raw_relay_per_s", "pipeline_per_s", "ratio", "latency_p50_ms", "latency_p99_ms", "http_accept_per_s",
     "screening_per_s", "peak_rss_mb_intake", "peak_rss_mb_screening", "peak_rss_mb_routing",
@@ -31,3 +33,8 @@ def test_the_smoke_benchmark_reports_every_number_as_its_last_line() -> None:
         assert not isinstance(value, bool), (key, value)
         assert isinstance(value, int | float), (key, value)
         assert value > 0, (key, value)
+    for hop in HOPS:  # record timestamps have millisecond resolution: a hop may measure 0
+        p50, p99 = result[f"latency_{hop}_p50_ms"], result[f"latency_{hop}_p99_ms"]
+        assert isinstance(p50, int | float), (hop, p50)
+        assert isinstance(p99, int | float), (hop, p99)
+        assert p99 >= p50, (hop, p50, p99)
