@@ -16,12 +16,13 @@ routed to any other province would never arrive and the phase would fail, not mi
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
-from services.benchmark.broker import connection_options
+from services.benchmark.broker import reader_at_end, running
 from services.benchmark.errors import BenchmarkFailed
 from shared.settings import InfrastructureSettings
 
@@ -48,35 +49,12 @@ class AgencyReader:
 
         Arrival times are late by up to ``fetch_max_wait_ms`` on the embedded broker.
         """
-        consumer = AIOKafkaConsumer(
-            **connection_options(settings),
-            group_id=None,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=fetch_max_wait_ms,
-        )
-        await consumer.start()
-        try:
-            topics = sorted(topic for topic in await consumer.topics() if _is_agency_topic(topic, provinces))
-            partitions = [
-                TopicPartition(topic, partition)
-                for topic in topics
-                for partition in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
-            if not partitions:
-                raise BenchmarkFailed("no agency.* topics exist; was prepare_infrastructure run?")
-            consumer.assign(partitions)
-            for partition, offset in (await consumer.end_offsets(partitions)).items():
-                consumer.seek(partition, offset)
+        is_read = functools.partial(_is_agency_topic, provinces=provinces)
+        async with reader_at_end(settings, fetch_max_wait_ms=fetch_max_wait_ms, chosen=is_read) as consumer:
             reader = cls(consumer)
-            reader._reading = reading = asyncio.create_task(reader._read(), name="agency-reader")
-            try:
+            async with running(reader._read(), name="agency-reader") as reading:
+                reader._reading = reading
                 yield reader
-            finally:
-                reading.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reading
-        finally:
-            await consumer.stop()
 
     def expect(self, need_ids: Iterable[str]) -> None:
         """Start waiting for these need ids; ones that already arrived count at once."""

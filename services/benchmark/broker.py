@@ -1,11 +1,13 @@
 """The benchmark's own Kafka clients: a producer tuned like the services', and group offsets."""
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from services.benchmark.errors import BenchmarkFailed
 from services.benchmark.workload import Record
 from shared.kafka import admin_client_options
 from shared.settings import InfrastructureSettings
@@ -14,6 +16,43 @@ from shared.settings import InfrastructureSettings
 def connection_options(settings: InfrastructureSettings) -> dict[str, Any]:
     """Where the broker is and, on a cluster with access control, the credentials (aiokafka's terms)."""
     return {"bootstrap_servers": settings.kafka_bootstrap_servers, **admin_client_options(settings)}
+
+
+@contextlib.asynccontextmanager
+async def reader_at_end(
+    settings: InfrastructureSettings, *, fetch_max_wait_ms: int, chosen: Callable[[str], bool]
+) -> AsyncIterator[AIOKafkaConsumer]:
+    """A consumer in no group, at the end of every partition of the ``chosen`` topics, until the block exits."""
+    consumer = AIOKafkaConsumer(
+        **connection_options(settings), group_id=None, enable_auto_commit=False, fetch_max_wait_ms=fetch_max_wait_ms
+    )
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in sorted(topic for topic in await consumer.topics() if chosen(topic))
+            for partition in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if not partitions:
+            raise BenchmarkFailed("none of the topics to read exist; was prepare_infrastructure run?")
+        consumer.assign(partitions)
+        for partition, offset in (await consumer.end_offsets(partitions)).items():
+            consumer.seek(partition, offset)
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
+@contextlib.asynccontextmanager
+async def running(job: Coroutine[Any, Any, None], *, name: str) -> AsyncIterator[asyncio.Task[None]]:
+    """``job`` as a task for as long as the block runs; cancelled when it exits."""
+    task = asyncio.create_task(job, name=name)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def batching_producer(settings: InfrastructureSettings) -> AIOKafkaProducer:

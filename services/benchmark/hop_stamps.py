@@ -13,9 +13,9 @@ import time
 from collections.abc import AsyncIterator, Callable, Collection
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
-from services.benchmark.broker import connection_options
+from services.benchmark.broker import reader_at_end, running
 from services.benchmark.errors import BenchmarkFailed
 from shared.settings import InfrastructureSettings
 from shared.topics import NEEDS_SCREENED, NEEDS_SUBMITTED
@@ -36,32 +36,11 @@ class HopStamps:
     @contextlib.asynccontextmanager
     async def started(cls, settings: InfrastructureSettings) -> AsyncIterator["HopStamps"]:
         """Stamps of what is published from now on, until the block exits."""
-        consumer = AIOKafkaConsumer(
-            **connection_options(settings),
-            group_id=None,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=SLOW_FETCH_MAX_WAIT_MS,
-        )
-        await consumer.start()
-        try:
-            partitions = [
-                TopicPartition(topic, partition)
-                for topic in (NEEDS_SUBMITTED, NEEDS_SCREENED)
-                for partition in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
-            consumer.assign(partitions)
-            for partition, offset in (await consumer.end_offsets(partitions)).items():
-                consumer.seek(partition, offset)
+        is_read = {NEEDS_SUBMITTED, NEEDS_SCREENED}.__contains__
+        async with reader_at_end(settings, fetch_max_wait_ms=SLOW_FETCH_MAX_WAIT_MS, chosen=is_read) as consumer:
             stamps = cls(consumer)
-            reading = asyncio.create_task(stamps._read(), name="hop-stamps")
-            try:
+            async with running(stamps._read(), name="hop-stamps"):
                 yield stamps
-            finally:
-                reading.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reading
-        finally:
-            await consumer.stop()
 
     async def wait_for(self, need_ids: Collection[str], *, timeout_s: float, check: Callable[[], None]) -> None:
         """Return when every need id has both stamps; raise if that takes longer than ``timeout_s``."""
