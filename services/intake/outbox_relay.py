@@ -15,10 +15,10 @@ log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
-    """Drains the outbox in batches: take (delete, uncommitted), publish all, await all acks, commit.
+    """Drains the outbox in batches: lock, publish all, await all acks, delete, commit.
 
-    At-least-once: a crash after the broker acknowledged but before the commit publishes
-    those records again, with the same event ids.
+    At-least-once: a crash after the broker acknowledged but before the delete committed
+    publishes those records again, with the same event ids.
     """
 
     def __init__(
@@ -68,6 +68,7 @@ class OutboxRelay:
                     for r in records
                 ],
             )
+            await repository.forget_outbox(connection, [record.id for record in records])
         return len(records)
 
     async def _sleep_until_woken(self) -> None:

@@ -305,19 +305,14 @@ class OutboxRecord:
 
 
 async def take_outbox(connection: Connection, *, limit: int) -> list[OutboxRecord]:
-    """Take the oldest unpublished records, in order; call inside a transaction.
-
-    They are deleted at once and locked until the transaction ends, so other relays skip
-    them; a transaction that does not commit (the publish failed) puts them back.
-    """
+    """Lock the oldest unpublished records; other relays skip them (call inside a transaction)."""
     rows: list[Any] = await connection.fetch(
-        """
-        DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, topic, key, payload, traceparent
-        """,
+        "SELECT id, topic, key, payload, traceparent FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         limit,
     )
-    return sorted(
-        (OutboxRecord(row["id"], row["topic"], row["key"], row["payload"], row["traceparent"]) for row in rows),
-        key=lambda record: record.id,
-    )
+    return [OutboxRecord(row["id"], row["topic"], row["key"], row["payload"], row["traceparent"]) for row in rows]
+
+
+async def forget_outbox(connection: Connection, ids: list[int]) -> None:
+    """Drop records that the broker acknowledged."""
+    await connection.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", ids)
