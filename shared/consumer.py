@@ -130,17 +130,20 @@ async def _publish_while_recording(
     publish: Publish,
 ) -> None:
     """Publish ``outgoing`` and record the rest at once; the record commits only after the publish."""
-    if not (outgoing or results or letters):
-        return
-    publishing = asyncio.ensure_future(retry_transient(lambda: publish(outgoing), what=f"{consumer}: publish"))
+    publishing = (
+        asyncio.ensure_future(retry_transient(lambda: publish(outgoing), what=f"{consumer}: publish"))
+        if outgoing
+        else None
+    )
     try:
         if results or letters:
             await retry_transient(
                 lambda: store.record(results, letters, commit_after=publishing), what=f"{consumer}: record"
             )
-        await publishing
+        if publishing is not None:
+            await publishing
     finally:
-        if not publishing.done():  # recording failed for good: the batch will be read again
+        if publishing is not None and not publishing.done():  # recording failed for good: read again
             publishing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await publishing

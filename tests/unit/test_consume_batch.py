@@ -135,3 +135,20 @@ async def test_a_record_that_fails_for_good_stops_the_publish_and_fails_the_batc
         )  # fmt: skip
     assert acknowledged == []
     assert cancelled.is_set(), "the publish was left running after its batch failed"
+
+
+async def test_results_with_nothing_to_publish_are_recorded_without_a_publish() -> None:
+    async def results_only(needs: list[NeedSubmitted]) -> Produced[str]:
+        return Produced(results=[str(need.need_id) for need in needs], messages=[])
+
+    async def publish(messages: Sequence[OutgoingMessage]) -> None:
+        raise AssertionError(f"published {len(messages)} records when there was nothing to publish")
+
+    store = FakeStore([])
+    need = submitted()
+    await consume_batch(
+        [Record(need.model_dump_json().encode())],
+        model=NeedSubmitted, consumer="routing", store=store, produce=results_only, publish=publish,
+    )  # fmt: skip
+    assert store.recorded == [str(need.need_id)]
+    assert store.journal == ["write", "commit"]
