@@ -9,6 +9,7 @@ from services.benchmark.agency_reader import AgencyReader
 from services.benchmark.errors import BenchmarkFailed
 from services.benchmark.hop_stamps import HopStamps
 from services.benchmark.http_load import IntakeConnections, post_at_fixed_rate
+from services.benchmark.machine import Contention, CpuTimes, contention_between
 from services.benchmark.workload import Workload
 
 WARM_UP_NEEDS = 10
@@ -29,7 +30,11 @@ class HopLatency:
 
 @dataclass(frozen=True, slots=True)
 class LatencyRun:
-    """Percentiles of accepted -> routed, in milliseconds, of the POST round trip, and of each hop."""
+    """Percentiles of accepted -> routed, in milliseconds, of the POST round trip, and of each hop.
+
+    ``contention`` is the machine's over the paced run: every process of the pipeline shares the
+    same cores, so a machine with little idle time queues work at each hop and the tail grows.
+    """
 
     p50_ms: float
     p99_ms: float
@@ -37,6 +42,7 @@ class LatencyRun:
     post_p99_ms: float
     refused: int
     hops: dict[str, HopLatency]
+    contention: Contention | None
 
 
 async def measure_latency(
@@ -59,11 +65,13 @@ async def measure_latency(
     reader.expect(warm_up.accepted_at)
     await reader.wait_for_expected(timeout_s=WARM_UP_TIMEOUT_S, check=check)
 
+    cpu_before = CpuTimes.now()
     run = await post_at_fixed_rate(connections, workload.submissions(round(per_s * duration_s)), per_s=per_s)
     if not run.accepted_at:
         raise BenchmarkFailed("intake accepted none of the needs of the latency phase")
     reader.expect(run.accepted_at)
     await reader.wait_for_expected(timeout_s=drain_timeout_s, check=check)
+    contention = contention_between(cpu_before, CpuTimes.now())
     latencies_s = [reader.first_arrival[need_id] - accepted for need_id, accepted in run.accepted_at.items()]
     await stamps.wait_for(run.accepted_at, timeout_s=STAMPS_TIMEOUT_S, check=check)
     return LatencyRun(
@@ -73,6 +81,7 @@ async def measure_latency(
         post_p99_ms=percentile(run.round_trips_s, 0.99) * 1000,
         refused=run.refused,
         hops=hop_latencies(run.accepted_at, reader, stamps),
+        contention=contention,
     )
 
 

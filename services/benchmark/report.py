@@ -35,6 +35,7 @@ class BenchResult:
     contention: Contention | None = None
     screening_outcomes: Counter[str] = field(default_factory=Counter)
     latency_hops: dict[str, HopLatency] = field(default_factory=dict)
+    latency_contention: Contention | None = None
 
     @property
     def ratio(self) -> float:
@@ -43,7 +44,7 @@ class BenchResult:
 
     def as_json(self) -> dict[str, Any]:
         """The machine-readable result: the last line ``needs-router bench`` prints."""
-        return {
+        measured = {
             "raw_relay_per_s": round(self.raw_relay_per_s, 1),
             "pipeline_per_s": round(self.pipeline_per_s, 1),
             "ratio": round(self.ratio, 3),
@@ -67,13 +68,15 @@ class BenchResult:
             "http_client": self.http_client,
             "elapsed_s": round(self.elapsed_s, 1),
             "cpus": os.cpu_count(),
-            "cpu_steal_pct": None if self.contention is None else round(self.contention.steal_share * 100, 1),
-            "cpu_idle_pct": None if self.contention is None else round(self.contention.idle_share * 100, 1),
-        } | {
+        }
+        whole_run = _contention_pct(self.contention, prefix="")
+        latency_phase = _contention_pct(self.latency_contention, prefix="latency_")
+        hops = {
             f"latency_{hop}_{name}_ms": round(value, 1)
             for hop, latency in self.latency_hops.items()
             for name, value in (("p50", latency.p50_ms), ("p99", latency.p99_ms))
         }
+        return measured | whole_run | latency_phase | hops
 
     @property
     def ratio_to_classifier(self) -> float:
@@ -90,6 +93,15 @@ class BenchResult:
 
 def _rounded(value: float | None, *, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def _contention_pct(contention: Contention | None, *, prefix: str) -> dict[str, float | None]:
+    if contention is None:
+        return {f"{prefix}cpu_steal_pct": None, f"{prefix}cpu_idle_pct": None}
+    return {
+        f"{prefix}cpu_steal_pct": round(contention.steal_share * 100, 1),
+        f"{prefix}cpu_idle_pct": round(contention.idle_share * 100, 1),
+    }
 
 
 def format_table(result: BenchResult) -> str:
@@ -124,6 +136,9 @@ def format_table(result: BenchResult) -> str:
     if result.contention is not None:
         lines.append(f"  machine: {os.cpu_count()} CPUs, {result.contention.steal_share:.0%} of CPU time stolen by the "
                      f"hypervisor, {result.contention.idle_share:.0%} idle, over the whole run")  # fmt: skip
+    if result.latency_contention is not None:
+        lines.append(f"  machine while timing latency: {result.latency_contention.steal_share:.0%} stolen, "
+                     f"{result.latency_contention.idle_share:.0%} idle")  # fmt: skip
     total = sum(result.screening_outcomes.values())
     if total:
         mix = ", ".join(f"{name} {count / total:.0%}" for name, count in result.screening_outcomes.most_common())

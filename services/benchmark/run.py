@@ -118,6 +118,7 @@ class _Measured:
             contention=contention,
             screening_outcomes=screening.outcomes,
             latency_hops=latency.hops,
+            latency_contention=latency.contention,
         )
 
 

@@ -33,6 +33,9 @@ def test_the_smoke_benchmark_reports_every_number_as_its_last_line() -> None:
         assert not isinstance(value, bool), (key, value)
         assert isinstance(value, int | float), (key, value)
         assert value > 0, (key, value)
+    for share in ("cpu_idle_pct", "latency_cpu_idle_pct"):  # Linux: /proc/stat is there
+        assert isinstance(result[share], int | float), (share, result[share])
+        assert 0 <= result[share] <= 100, (share, result[share])
     for hop in HOPS:  # record timestamps have millisecond resolution: a hop may measure 0
         p50, p99 = result[f"latency_{hop}_p50_ms"], result[f"latency_{hop}_p99_ms"]
         assert isinstance(p50, int | float), (hop, p50)
