@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
@@ -16,6 +15,7 @@ from faststream.kafka.message import KafkaMessage
 
 from shared.consumer import BatchReport
 from shared.database import create_pool, migrate
+from shared.garbage_collection import freeze_startup_objects
 from shared.inbox import RawRecord
 from shared.kafka import create_broker, keep_raw_bytes
 from shared.logs import configure_logging
@@ -115,9 +115,9 @@ def create_worker_app(
         for key, service in (await build_service(pool, broker)).items():
             context.set_global(key, service)
         tasks = [asyncio.create_task(job) for job in (background(pool, broker) if background else [])]
-        # The long-lived objects made so far (lexicon, dictionaries) never become garbage: keep
-        # them out of every collection, which otherwise walks them at run time and for seconds at exit.
-        gc.freeze()
+        # The lexicon and dictionaries made so far never become garbage: a collection walking them
+        # would cost milliseconds at run time and seconds at exit.
+        freeze_startup_objects()
         try:
             yield
         finally:

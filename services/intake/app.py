@@ -21,14 +21,19 @@ from services.intake.redrive import RedriveSettings, run_redrive
 from services.intake.retention import run_retention
 from services.intake.settings import IntakeSettings
 from shared.database import create_pool, migrate
+from shared.garbage_collection import freeze_startup_objects
 from shared.kafka import create_broker
 from shared.logs import configure_logging
 from shared.observability import configure_tracing
 from shared.retry import TRANSIENT_ERRORS, retry_transient
 
 
-def create_app(settings: IntakeSettings) -> FastAPI:
-    """The intake HTTP service; resources live from start-up to shutdown."""
+def create_app(settings: IntakeSettings, *, owns_process: bool = False) -> FastAPI:
+    """The intake HTTP service; resources live from start-up to shutdown.
+
+    ``owns_process``: nothing else runs in this process, so start-up may tune its garbage
+    collector (not done for an app embedded in another process, such as the tests').
+    """
     cipher = PersonalDataCipher.from_base64(settings.personal_data_key.get_secret_value())
 
     @contextlib.asynccontextmanager
@@ -63,6 +68,8 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             cipher=cipher,
             levels=settings.service_levels(),
         )
+        if owns_process:
+            freeze_startup_objects()
         try:
             yield
         finally:
@@ -95,7 +102,7 @@ def serve() -> None:
     configure_logging("intake")
     configure_tracing("intake")
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, owns_process=True),
         host=settings.intake_host,
         port=settings.intake_port,
         loop="uvloop",
