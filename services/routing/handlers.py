@@ -2,16 +2,14 @@
 
 from typing import Annotated
 
-from faststream import Context
 from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import Consumer, KafkaMessage
 
 from services.routing.router import CONSUMER, Router
 from services.routing.settings import RoutingSettings
 from services.routing.status_reports import CONSUMER as STATUS_CONSUMER
 from services.routing.status_reports import StatusReports
 from shared.topics import CASE_STATUS, NEEDS_SCREENED
-from shared.worker import batch_subscriber_options, handle_batch
+from shared.worker import BatchConsumer, BatchMessage, LoopContext, batch_subscriber_options, handle_batch
 
 
 def create_router(settings: RoutingSettings) -> KafkaRouter:
@@ -24,7 +22,7 @@ def create_router(settings: RoutingSettings) -> KafkaRouter:
         **batch_subscriber_options(settings, group_id=settings.routing_group_id),
     )
     async def route_screened_needs(
-        message: KafkaMessage, consumer: Consumer, router: Annotated[Router, Context(CONSUMER)]
+        message: BatchMessage, consumer: BatchConsumer, router: Annotated[Router, LoopContext(CONSUMER)]
     ) -> None:
         await handle_batch(message, consumer, router, name=CONSUMER)
 
@@ -34,7 +32,7 @@ def create_router(settings: RoutingSettings) -> KafkaRouter:
         **batch_subscriber_options(settings, group_id=settings.case_status_group_id, latency_critical=False),
     )
     async def apply_case_reports(
-        message: KafkaMessage, consumer: Consumer, reports: Annotated[StatusReports, Context(STATUS_CONSUMER)]
+        message: BatchMessage, consumer: BatchConsumer, reports: Annotated[StatusReports, LoopContext(STATUS_CONSUMER)]
     ) -> None:
         await handle_batch(message, consumer, reports, name=STATUS_CONSUMER)
 

@@ -2,14 +2,12 @@
 
 from typing import Annotated
 
-from faststream import Context
 from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import Consumer, KafkaMessage
 
 from services.screening.screener import CONSUMER, Screener
 from services.screening.settings import ScreeningSettings
 from shared.topics import NEEDS_SUBMITTED
-from shared.worker import batch_subscriber_options, handle_batch
+from shared.worker import BatchConsumer, BatchMessage, LoopContext, batch_subscriber_options, handle_batch
 
 
 def create_router(settings: ScreeningSettings) -> KafkaRouter:
@@ -22,7 +20,7 @@ def create_router(settings: ScreeningSettings) -> KafkaRouter:
         **batch_subscriber_options(settings, group_id=settings.screening_group_id),
     )
     async def screen_submitted_needs(
-        message: KafkaMessage, consumer: Consumer, screener: Annotated[Screener, Context(CONSUMER)]
+        message: BatchMessage, consumer: BatchConsumer, screener: Annotated[Screener, LoopContext(CONSUMER)]
     ) -> None:
         await handle_batch(message, consumer, screener, name=CONSUMER)
 
