@@ -13,7 +13,7 @@ from services.benchmark.broker import preload, start_groups_at_end
 from services.benchmark.service_processes import ServiceProcess, ServiceProcesses
 from services.benchmark.workload import Workload, as_records, need_ids
 from shared.settings import InfrastructureSettings
-from shared.topics import NEEDS_SCREENED, NEEDS_SUBMITTED
+from shared.topics import CASE_STATUS, NEEDS_SCREENED, NEEDS_SUBMITTED
 
 # Times whole seconds, so a coarse arrival time is fine, and the reader then costs the broker less.
 READER_FETCH_MAX_WAIT_MS = 250
@@ -54,12 +54,23 @@ async def measure_pipeline(
 async def fresh_groups_at_end(settings: InfrastructureSettings) -> dict[str, str]:
     """New consumer groups for screening and routing (their environment), at the end of their topics.
 
-    Each run its own groups, so that no phase sees another's (or an existing cluster's) records.
+    Each run its own groups, so that no phase sees another's (or an existing cluster's) records,
+    routing's group for agencies' status reports included: the embedded broker never let a new
+    member join a group whose two members had left during a rebalance (routing hung at start-up).
     """
     run = uuid.uuid4().hex[:8]
-    groups = {"SCREENING_GROUP_ID": f"bench-screening-{run}", "ROUTING_GROUP_ID": f"bench-routing-{run}"}
+    groups = {
+        "SCREENING_GROUP_ID": f"bench-screening-{run}",
+        "ROUTING_GROUP_ID": f"bench-routing-{run}",
+        "CASE_STATUS_GROUP_ID": f"bench-case-status-{run}",
+    }
     await start_groups_at_end(
-        settings, {groups["SCREENING_GROUP_ID"]: NEEDS_SUBMITTED, groups["ROUTING_GROUP_ID"]: NEEDS_SCREENED}
+        settings,
+        {
+            groups["SCREENING_GROUP_ID"]: NEEDS_SUBMITTED,
+            groups["ROUTING_GROUP_ID"]: NEEDS_SCREENED,
+            groups["CASE_STATUS_GROUP_ID"]: CASE_STATUS,
+        },
     )
     return groups
 
