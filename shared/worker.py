@@ -36,6 +36,8 @@ class LoopContext(Context):
     here, on the 2-core machine: one replica's pipeline 2,078 and 2,405 -> 3,911 and 3,587
     needs/s (alternated runs); latency at 200 needs/s p50 121, 138, 139, 111 -> 117, 110, 116,
     85 ms and p99 246, 257, 245, 207 -> 219, 241, 237, 164 ms. The lookup is FastStream's, unchanged.
+    FastStream (pinned) exports this class only from an internal module; tests/unit/test_loop_context.py
+    fails if an upgrade moves it or brings the thread back.
     """
 
     async def use(self, /, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
