@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -252,6 +252,9 @@ def timeline_of(pipeline: RunningPipeline, need_id: str, until: Callable[[dict],
 def test_an_agency_accepts_over_http_and_resolves_over_kafka_and_the_volunteer_sees_every_step(
     pipeline: RunningPipeline,
 ) -> None:
+    # The timeline is in time order: the agency's steps come after the need's own (a fixed date
+    # here put them before it once the calendar passed that date).
+    accepted_at, resolved_at = (datetime.now(UTC) + later for later in (timedelta(minutes=1), timedelta(days=1)))
     need_id = post_need(pipeline, "นายจ้างไม่จ่ายค่าล่วงเวลา 3 เดือน")
     read_with_librdkafka(pipeline.kafka, ["agency.dlpw.33"], wanted={need_id})
     dlpw = agency_key(pipeline, "dlpw", "33")
@@ -262,7 +265,7 @@ def test_an_agency_accepts_over_http_and_resolves_over_kafka_and_the_volunteer_s
         "agency": "dlpw",
         "status": "resolved",
         "note": "paid",
-        "at": "2026-11-22T09:00:00Z",
+        "at": accepted_at.isoformat(),
     }
     refused = httpx.post(status_url, json=too_early, headers=dlpw, timeout=10)
     assert refused.status_code == 409
@@ -275,13 +278,13 @@ def test_an_agency_accepts_over_http_and_resolves_over_kafka_and_the_volunteer_s
         "agency": "dlpw",
         "status": "accepted",
         "note": "รับเรื่องแล้ว",
-        "at": "2026-11-22T09:00:00Z",
+        "at": accepted_at.isoformat(),
     }
     assert httpx.post(status_url, json=accept, headers=dlpw, timeout=10).status_code == 202
     timeline_of(pipeline, need_id, lambda need: need["status"] == "in_progress")
 
     resolved = {"need_id": need_id, "agency": "dlpw", "status": "resolved", "note": "นายจ้างจ่ายครบแล้ว",
-                "outcome": "paid in full", "at": "2026-11-23T10:00:00Z"}  # fmt: skip
+                "outcome": "paid in full", "at": resolved_at.isoformat()}  # fmt: skip
     producer = Producer({"bootstrap.servers": pipeline.kafka})
     producer.produce("cases.status.v1", key=need_id.encode(), value=json.dumps(resolved).encode())
     assert producer.flush(10) == 0
