@@ -52,10 +52,18 @@ SUBDISTRICTS = {"330101": "33", "100101": "10", "140101": "14", "500101": "50"}
 
 @dataclass
 class Service:
-    """One service process of the pipeline under test."""
+    """One service process of the pipeline under test, and where its lines begin in its log."""
 
     name: str
     process: subprocess.Popen[bytes]
+    log_path: Path
+    log_start: int
+
+    def has_started(self) -> bool:
+        """FastStream says so once every subscriber of the process has joined its group and has partitions."""
+        with self.log_path.open("rb") as log:
+            log.seek(self.log_start)
+            return b"started successfully" in log.read()
 
 
 @dataclass
@@ -72,9 +80,11 @@ class Pipeline:
 
     def start(self, name: str) -> Service:
         """Start one more process of a service."""
-        log = (LOG_DIR / f"{name}-{len(self.services)}.log").open("ab")
+        log_path = LOG_DIR / f"{name}-{len(self.services)}.log"
+        log_start = log_path.stat().st_size if log_path.exists() else 0  # logs are kept across runs
+        log = log_path.open("ab")
         process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name], env=self.env, stderr=log)
-        service = Service(name, process)
+        service = Service(name, process, log_path, log_start)
         self.services.append(service)
         return service
 

@@ -55,9 +55,15 @@ async def stop_database(pipeline: Pipeline) -> None:
 
 async def add_and_remove_replicas(pipeline: Pipeline) -> None:
     originals = [pipeline.running("screening")[0], pipeline.running("routing")[0]]
-    for name in ("screening", "routing"):
-        pipeline.start(name)
-    await asyncio.sleep(8)  # the new replicas join and take partitions under load
+    added = [pipeline.start(name) for name in ("screening", "routing")]
+
+    async def joined() -> bool:
+        return all(service.has_started() for service in added)
+
+    # The new replicas take partitions under load before the originals leave. A fixed 8 s was too
+    # short at times, and on the embedded broker a member that leaves while a newcomer's join is
+    # pending leaves the group stuck: the new routing replica never got its partitions.
+    assert await eventually(joined, lambda done: done, timeout_s=60), "the new replicas never got their partitions"
     for service in originals:
         exit_s = await asyncio.to_thread(pipeline.stop_gracefully, service)
         print(f"{service.name} replica drained and exited in {exit_s:.1f}s after SIGTERM")
