@@ -12,7 +12,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.intake.personal_data import generate_key
+import asyncpg
+
+from services.inbox.settings import InboxSettings
+from services.intake.adapters.access_store import create_key
+from services.intake.adapters.personal_data import generate_key
+from services.intake.domain.api_keys import Role
 from shared.database import migrate
 from shared.embedded import EmbeddedKafka, die_with_parent, free_port, start_kafka, start_postgres, wait_for_port
 from shared.kafka import all_topics, create_topics
@@ -109,11 +114,21 @@ def _wait_until_ready(url: str, processes: list[ServiceProcess], *, timeout_s: f
 
 async def prepare_infrastructure(settings: InfrastructureSettings) -> None:
     """Apply migrations and create every topic the pipeline uses."""
-    await migrate(settings.database_url)
+    await migrate(settings.database_url, role_passwords=settings.service_role_passwords())
     await create_topics(settings, all_topics(settings))
 
 
-def up(*, port: int, replicas: int) -> int:
+async def new_api_key(database_url: str, *, role: Role, owner: str) -> str:
+    """A key of intake's API that never expires, for a part of this run (the inbox's reveals, a test's app)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        key = await create_key(connection, role=role, owner=owner, agency=None, provinces=(), valid_for=None)
+    finally:
+        await connection.close()
+    return key.token
+
+
+def up(*, port: int, replicas: int, inbox_port: int = 8090) -> int:
     """Run every service until SIGINT/SIGTERM; start embedded Kafka/PostgreSQL if not configured."""
     stop_requested = False
 
@@ -149,8 +164,13 @@ def up(*, port: int, replicas: int) -> int:
         print(f"DATABASE_URL={env['DATABASE_URL']}", flush=True)
 
         env["INTAKE_PORT"] = str(port)
+        inbox_env = {**env, "INBOX_PORT": str(inbox_port), "INTAKE_URL": f"http://127.0.0.1:{port}"}
+        if not env.get("INBOX_INTAKE_KEY"):
+            # The inbox lets only the labour office of a need's province reveal; intake audits each reveal.
+            reveal_key = new_api_key(env["DATABASE_URL"], role=Role.ADMIN, owner="officers-inbox")
+            inbox_env["INBOX_INTAKE_KEY"] = asyncio.run(reveal_key)
         # Each consuming process serves /metrics on a port of its own (intake on its HTTP port).
-        processes = [ServiceProcess("intake", env)] + [
+        processes = [ServiceProcess("intake", env), ServiceProcess("inbox", inbox_env)] + [
             ServiceProcess(name, {**env, "METRICS_PORT": str(free_port())})
             for name in ("screening", "routing")
             for _ in range(replicas)
@@ -164,11 +184,22 @@ def up(*, port: int, replicas: int) -> int:
                 print("needs-router: intake did not become ready", file=sys.stderr, flush=True)
             else:
                 print(f"INTAKE_URL={intake_url}", flush=True)
+                inbox_url = InboxSettings(
+                    inbox_port=inbox_port, public_base_url=env.get("PUBLIC_BASE_URL", "")
+                ).base_url()
+                print(f"INBOX_URL={inbox_url}/inbox", flush=True)
+                first_officer = (
+                    f"DATABASE_URL='{env['DATABASE_URL']}' INBOX_PORT={inbox_port} needs-router officers create"
+                    " --name NAME --office mol.33 --screener"
+                )
+                print(f"# officers log in at INBOX_URL; create the first one with:\n#   {first_officer}", flush=True)
                 first_key = f"DATABASE_URL='{env['DATABASE_URL']}' needs-router keys create --role admin"
                 print(f"# every call needs an API key; create the first admin key with:\n#   {first_key}", flush=True)
-                metrics = [f"{intake_url}/metrics"] + [
-                    f"http://127.0.0.1:{process.env['METRICS_PORT']}/metrics" for process in processes[1:]
-                ]
+                metrics = (
+                    [f"{intake_url}/metrics"]
+                    + [f"http://127.0.0.1:{process.env['METRICS_PORT']}/metrics" for process in processes[2:]]
+                    + [f"http://127.0.0.1:{inbox_port}/metrics"]
+                )
                 print(f"METRICS_URLS={' '.join(metrics)}", flush=True)
             while not stop_requested:
                 now = time.monotonic()

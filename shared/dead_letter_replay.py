@@ -7,12 +7,14 @@ import asyncpg
 
 from shared.database import create_pool
 from shared.dead_letter_store import mark_replayed, take_for_replay
-from shared.kafka import OutgoingMessage, create_broker, publish_all
+from shared.kafka import RawMessage, create_broker, publish_all
 from shared.settings import InfrastructureSettings
 
 
 async def replay_dead_letters(settings: InfrastructureSettings, ids: Sequence[UUID] | None) -> list[UUID]:
-    """Publish the original bytes of the chosen dead letters to their source topics; return their ids.
+    """Publish the original bytes and headers of the chosen dead letters to their source topics; return their ids.
+
+    The headers go back as they came, so the replayed record keeps its trace and its ``ce_id``.
 
     A letter is marked replayed only after the broker acknowledged it; one that fails again
     comes back as a new dead letter (it has a new offset).
@@ -26,7 +28,13 @@ async def replay_dead_letters(settings: InfrastructureSettings, ids: Sequence[UU
             await publish_all(
                 broker,
                 [
-                    OutgoingMessage(topic=letter.source_topic, key=letter.key or b"", value=letter.original)
+                    RawMessage(
+                        topic=letter.source_topic,
+                        key=letter.key or b"",
+                        value=letter.original,
+                        raw_headers=letter.original_headers,
+                        correlation_id=str(letter.event_id),
+                    )
                     for letter in letters
                 ],
             )

@@ -16,13 +16,15 @@ async def record_dead_letters(connection: Connection, letters: Sequence[DeadLett
     await connection.executemany(
         """
         INSERT INTO dead_letters (event_id, consumer, source_topic, source_partition,
-            source_offset, error, key, original, failed_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            source_offset, error, key, original, failed_at, header_names, header_values)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT DO NOTHING
         """,
         [
             (letter.event_id, letter.consumer, letter.source_topic, letter.source_partition,
-             letter.source_offset, letter.error, letter.key, letter.original, letter.failed_at)
+             letter.source_offset, letter.error, letter.key, letter.original, letter.failed_at,
+             [header.name for header in letter.original_headers],
+             [header.value for header in letter.original_headers])
             for letter in letters
         ],
     )  # fmt: skip
@@ -42,6 +44,13 @@ class StoredDeadLetter:
     original: bytes
     failed_at: datetime
     replayed_at: datetime | None
+    header_names: list[str]
+    header_values: list[bytes]
+
+    @property
+    def original_headers(self) -> tuple[tuple[str, bytes], ...]:
+        """The failed record's headers, in their order."""
+        return tuple(zip(self.header_names, self.header_values, strict=True))
 
     def summary(self, *, preview_bytes: int = 200) -> dict[str, object]:
         """A JSON-ready view, with the start of the original message as text."""
@@ -59,7 +68,8 @@ class StoredDeadLetter:
 
 
 _COLUMNS = (
-    "event_id, consumer, source_topic, source_partition, source_offset, error, key, original, failed_at, replayed_at"
+    "event_id, consumer, source_topic, source_partition, source_offset, error, key, original, failed_at, replayed_at,"
+    " header_names, header_values"
 )
 
 
@@ -88,5 +98,9 @@ async def take_for_replay(connection: Connection, ids: Sequence[UUID] | None) ->
 
 
 async def mark_replayed(connection: Connection, ids: Sequence[UUID]) -> None:
-    """Remember that these dead letters were sent back to their topics."""
-    await connection.execute("UPDATE dead_letters SET replayed_at = now() WHERE event_id = ANY($1::uuid[])", list(ids))
+    """Remember that these dead letters were sent back to their topics, here and in intake's dashboard copy.
+
+    Only operators replay, as the owner role: no service reads another's dead letters.
+    """
+    for table in ("platform.dead_letters", "intake.dead_letters_seen"):
+        await connection.execute(f"UPDATE {table} SET replayed_at = now() WHERE event_id = ANY($1::uuid[])", list(ids))

@@ -1,10 +1,9 @@
 """Garbage collection for long-running services: what start-up built is never collected again.
 
-Measured on intake under a concurrent HTTP client (2-core development machine): with CPython's
-defaults the collector took 11-13% of the process's time, and each full collection walked the
-~100,000 objects of FastAPI, pydantic and aiokafka for 85-90 ms, a pause every few seconds that
-every request in flight waited through. Freezing them and collecting the youngest generation
-every 7,000 allocations instead of every 700 brought that to about 2%, with no pause over 50 ms.
+With CPython's defaults, every full collection walks the objects FastAPI, pydantic and aiokafka
+build at start-up, which live as long as the process, and every request in flight waits through
+that pause. Freezing them, and collecting the youngest generation less often, takes the collector
+off the request path (measured figures: docs/performance-notes.md).
 """
 
 import gc

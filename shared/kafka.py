@@ -12,8 +12,12 @@ from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 
+from shared.contracts.area_offices import area_offices
+from shared.contracts.cloud_events import CloudEventAttributes, Source, cloud_event_of
+from shared.contracts.events import Event
 from shared.contracts.need_types import Agency
 from shared.observability import MESSAGES_OUT, TRACEPARENT
+from shared.partitioner import kafka_partition
 from shared.settings import InfrastructureSettings
 from shared.topics import PIPELINE_TOPICS, agency_topic
 
@@ -44,21 +48,48 @@ def admin_client_options(settings: InfrastructureSettings) -> dict[str, object]:
     }
 
 
-def create_broker(settings: InfrastructureSettings, *, client_id: str) -> KafkaBroker:
-    """A broker whose producer waits for all replicas and batches generously."""
-    return KafkaBroker(
+class ConcurrentlyJoiningBroker(KafkaBroker):
+    """A KafkaBroker that starts its subscribers all at once instead of one after another.
+
+    Starting a subscriber waits until its consumer group assigned it partitions. FastStream
+    starts them in sequence, so a service with two subscribers (routing: screened needs and
+    agencies' reports) began its second group join only when the first was done: routing's
+    needs.screened.v1 was assigned about 4 s after its cases.status.v1 on the embedded broker,
+    on every start, restart and failover. Started together, both joins overlap.
+    """
+
+    async def start(self) -> None:
+        """Connect, start every subscriber concurrently, then the publishers (as FastStream's own start)."""
+        await self.connect()
+        await asyncio.gather(*(subscriber.start() for subscriber in self.subscribers))
+        for publisher in self.publishers:
+            await publisher.start()
+        self.running = True
+
+
+def create_broker(
+    settings: InfrastructureSettings, *, client_id: str, metadata_max_age_s: float = 300.0
+) -> KafkaBroker:
+    """A broker whose producer waits for all replicas and batches generously, and joins its groups at once.
+
+    ``metadata_max_age_s``: how often the topic list is read again, which is how soon a subscriber
+    by pattern sees a new topic.
+    """
+    return ConcurrentlyJoiningBroker(
         settings.kafka_bootstrap_servers,
         client_id=client_id,
         security=broker_security(settings),
         acks="all",
         linger_ms=settings.producer_linger_ms,
         max_batch_size=settings.producer_max_batch_bytes,
+        partitioner=kafka_partition,
         # Idempotence would be right on Apache Kafka, but the embedded broker rejects
         # InitProducerId; duplicates are handled downstream by deterministic event ids.
         enable_idempotence=False,
+        metadata_max_age_ms=int(metadata_max_age_s * 1000),
         logger=logging.getLogger(f"needs_router.{client_id}.broker"),
-        # FastStream's "Received"/"Processed" lines are per batch and name no need: keep them at
-        # DEBUG; consume_batch logs a line per need with its need_id and trace_id instead.
+        # FastStream's "Received"/"Processed" lines are per batch and say less than consume_batch's
+        # own summary (and, at DEBUG, its line per need with its need_id and trace_id).
         log_level=logging.DEBUG,
     )
 
@@ -70,22 +101,58 @@ async def keep_raw_bytes(message: StreamMessage[object]) -> object:
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """One record to publish: topic, key and the already-serialised value."""
+    """One event to publish: topic, key, the already-serialised value and its CloudEvents attributes."""
 
     topic: str
     key: bytes
     value: bytes
+    cloud_event: CloudEventAttributes
     traceparent: str | None = None
 
+    @classmethod
+    def of(cls, event: Event, *, topic: str, key: bytes, source: Source) -> "OutgoingMessage":
+        """The record that carries ``event``, made by ``source``."""
+        return cls(topic, key, event.model_dump_json().encode(), cloud_event_of(event, source=source))
 
-async def publish_all(broker: KafkaBroker, messages: Sequence[OutgoingMessage]) -> None:
+    def headers(self) -> dict[str, str]:
+        """CloudEvents binary-mode headers, and the trace this event belongs to."""
+        headers = self.cloud_event.headers()
+        if self.traceparent:
+            headers[TRACEPARENT] = self.traceparent
+        return headers
+
+    @property
+    def correlation_id(self) -> str:
+        """FastStream's correlation id, stable across re-publications: the event id."""
+        return str(self.cloud_event.id)
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """A record sent with exactly the headers given: a dead letter's replay, or an outbox row of no known kind."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    raw_headers: tuple[tuple[str, bytes], ...]
+    correlation_id: str
+
+    def headers(self) -> dict[str, str]:
+        """The headers as given; FastStream sends text, and these are text (traceparent, ce_*)."""
+        return {name: value.decode("utf-8", errors="replace") for name, value in self.raw_headers}
+
+
+async def publish_all(broker: KafkaBroker, messages: Sequence[OutgoingMessage | RawMessage]) -> None:
     """Send every record without waiting for each, then wait until all are acknowledged."""
     futures = [
         await broker.publish(
             message.value,
             topic=message.topic,
             key=message.key,
-            headers=_headers(message),
+            headers=message.headers(),
+            # FastStream would make up a new random id on every publish; an original's own
+            # correlation_id header, if it had one, still wins over this.
+            correlation_id=message.correlation_id,
             no_confirm=True,
         )
         for message in messages
@@ -93,15 +160,6 @@ async def publish_all(broker: KafkaBroker, messages: Sequence[OutgoingMessage]) 
     await asyncio.gather(*futures)
     for topic, count in Counter(message.topic for message in messages).items():
         MESSAGES_OUT.labels(topic=topic).inc(count)
-
-
-def _headers(message: OutgoingMessage) -> dict[str, str]:
-    if message.traceparent:
-        return {"content-type": "application/json", TRACEPARENT: message.traceparent}
-    return _JSON
-
-
-_JSON = {"content-type": "application/json"}
 
 
 def province_codes() -> list[str]:
@@ -112,13 +170,14 @@ def province_codes() -> list[str]:
 
 
 def all_topics(settings: InfrastructureSettings) -> list[NewTopic]:
-    """The pipeline topics and one queue per agency and province."""
+    """The pipeline topics and one queue per agency and province, and per area office."""
     topics = [NewTopic(name, settings.topic_partitions, 1) for name in PIPELINE_TOPICS]
     topics += [
         NewTopic(agency_topic(agency, province), settings.agency_topic_partitions, 1)
         for agency in Agency
         for province in province_codes()
     ]
+    topics += [NewTopic(office.topic, settings.agency_topic_partitions, 1) for office in area_offices().offices]
     return topics
 
 

@@ -22,11 +22,24 @@ TRACEPARENT = "traceparent"
 MESSAGES_IN = Counter("needs_router_messages_in", "Records consumed", ["consumer", "topic"])
 MESSAGES_OUT = Counter("needs_router_messages_out", "Records published", ["topic"])
 DEAD_LETTERS = Counter("needs_router_dead_letters", "Records sent to the dead-letter topic", ["consumer"])
+UNREADABLE_LEFT = Counter(
+    "needs_router_unreadable_left",
+    "Unreadable records a reader beside a topic's own consumer left to that consumer's dead letters",
+    ["consumer"],
+)
 BATCH_SECONDS = Histogram(
     "needs_router_batch_seconds", "Time to process one consumed batch, publish and record included", ["consumer"]
 )
 CONSUMER_LAG = Gauge(
     "needs_router_consumer_lag", "Records behind the partition's end", ["consumer", "topic", "partition"]
+)
+ASSIGNED_PARTITIONS = Gauge(
+    "needs_router_assigned_partitions", "Partitions of the topic this process's group gave it", ["group", "topic"]
+)
+UNROUTABLE_TYPES = Counter(
+    "needs_router_unroutable_types",
+    "Need types sent to manual screening because no routing rule names a known agency for them",
+    ["need_type"],
 )
 HTTP_SECONDS = Histogram("needs_router_http_request_seconds", "HTTP request latency", ["method", "route", "status"])
 

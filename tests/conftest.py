@@ -13,9 +13,9 @@ import pytest
 from faststream.kafka import KafkaBroker
 from pydantic import SecretStr
 
-from services.intake.access.api_keys import Role
-from services.intake.access.store import create_key
-from services.intake.personal_data import generate_key
+from services.intake.adapters.access_store import create_key
+from services.intake.adapters.personal_data import generate_key
+from services.intake.domain.api_keys import Role
 from services.intake.settings import IntakeSettings
 from services.supervisor import prepare_infrastructure
 from shared.contracts.need_types import Agency

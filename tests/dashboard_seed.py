@@ -1,5 +1,7 @@
 """A month of needs, routed cases and dead letters far in the past, for the dashboard's tests.
 
+They go where the dashboard reads them: intake's own copy of the other services' events.
+
 Each test uses a year of its own, so no other test's rows fall in its period; seeding first
 deletes whatever an earlier run left in that period, so it is safe to run against a database
 that is kept between runs.
@@ -74,7 +76,7 @@ async def seed_month(pool: asyncpg.Pool, year: int) -> Seeded:
         for name, agency, status, routed_at, to_accept, to_resolve, escalated in cases:
             province = needs[name][0]
             await connection.execute(
-                "INSERT INTO routed_cases (event_id, need_id, agency, province_code, topic, types, manual_screening,"
+                "INSERT INTO need_cases (event_id, need_id, agency, province_code, topic, types, manual_screening,"
                 " routed_at, status, status_at, accepted_at, resolved_at, escalated)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $10, $11, $12)",
                 uuid.uuid4(), seeded.needs[name], agency, province, f"agency.{agency}.{province}",
@@ -91,9 +93,9 @@ async def seed_month(pool: asyncpg.Pool, year: int) -> Seeded:
         ]
         for consumer, topic, error, failed_at, replayed_at in letters:
             await connection.execute(
-                "INSERT INTO dead_letters (event_id, consumer, source_topic, source_partition, source_offset, error,"
-                " key, original, failed_at, replayed_at) VALUES ($1, $2, $3, 0, $4, $5, NULL, $6, $7, $8)",
-                uuid.uuid4(), consumer, topic, uuid.uuid4().int >> 65, error, b"\xff not json", failed_at, replayed_at,
+                "INSERT INTO dead_letters_seen (event_id, consumer, source_topic, error, failed_at, replayed_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6)",
+                uuid.uuid4(), consumer, topic, error, failed_at, replayed_at,
             )  # fmt: skip
     return seeded
 
@@ -109,10 +111,10 @@ async def _need(connection: Connection, province: str, submitted_at: datetime, t
     )  # fmt: skip
     if types is not None:
         await connection.execute(
-            "INSERT INTO screenings (need_id, event_id, types, language, manual_reason, classifier_version,"
-            " screened_at, event_payload) VALUES ($1, $2, $3, 'th', $4, 'dashboard-seed', $5, $6)",
+            "INSERT INTO screening_results (need_id, event_id, types, language, manual_reason, classifier_version,"
+            " screened_at) VALUES ($1, $2, $3, 'th', $4, 'dashboard-seed', $5)",
             need_id, uuid.uuid4(), json.dumps([{"type": t, "confidence": 0.9, "evidence": []} for t in types]),
-            None if types else "no_type_matched", submitted_at + timedelta(seconds=1), b"{}",
+            None if types else "no_type_matched", submitted_at + timedelta(seconds=1),
         )  # fmt: skip
     return need_id
 
@@ -120,13 +122,13 @@ async def _need(connection: Connection, province: str, submitted_at: datetime, t
 async def _clear(connection: Connection, start: datetime, end: datetime) -> None:
     """Remove what an earlier run seeded around this period."""
     await connection.execute(
-        "DELETE FROM screenings WHERE need_id IN"
+        "DELETE FROM screening_results WHERE need_id IN"
         " (SELECT need_id FROM needs WHERE submitted_at >= $1 AND submitted_at < $2)",
         start, end,
     )  # fmt: skip
     await connection.execute("DELETE FROM needs WHERE submitted_at >= $1 AND submitted_at < $2", start, end)
-    await connection.execute("DELETE FROM routed_cases WHERE routed_at >= $1 AND routed_at < $2", start, end)
-    await connection.execute("DELETE FROM dead_letters WHERE failed_at >= $1 AND failed_at < $2", start, end)
+    await connection.execute("DELETE FROM need_cases WHERE routed_at >= $1 AND routed_at < $2", start, end)
+    await connection.execute("DELETE FROM dead_letters_seen WHERE failed_at >= $1 AND failed_at < $2", start, end)
 
 
 def utc(value: datetime) -> str:

@@ -7,7 +7,7 @@ stops at the end offset can miss records; these readers stop when they found wha
 import time
 from collections.abc import Callable, Iterable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 
 async def read_matching(
@@ -22,9 +22,22 @@ async def read_matching(
 
     Returns (topic, key, value) of the wanted records; fewer than ``count`` if time ran out.
     """
+    records = await read_records(bootstrap_servers, topics, wanted=wanted, count=count, timeout_s=timeout_s)
+    return [(record.topic, record.key, record.value) for record in records]
+
+
+async def read_records(
+    bootstrap_servers: str,
+    topics: Iterable[str],
+    *,
+    wanted: Callable[[bytes | None, bytes], bool],
+    count: int,
+    timeout_s: float = 30.0,
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Like ``read_matching``, but the whole records, headers included."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, fetch_max_wait_ms=50)
     await consumer.start()
-    found: list[tuple[str, bytes | None, bytes]] = []
+    found: list[ConsumerRecord[bytes, bytes]] = []
     try:
         partitions = [
             TopicPartition(topic, partition)
@@ -37,7 +50,7 @@ async def read_matching(
         while len(found) < count and time.monotonic() < deadline:
             batches = await consumer.getmany(timeout_ms=200)
             for records in batches.values():
-                found += [(r.topic, r.key, r.value) for r in records if r.value is not None and wanted(r.key, r.value)]
+                found += [r for r in records if r.value is not None and wanted(r.key, r.value)]
     finally:
         await consumer.stop()
     return found

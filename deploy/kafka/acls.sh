@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Users and ACLs on the docker compose Kafka, from deploy/kafka/acls.txt (the `acls` service).
 #
-#   acls.sh apply                         every principal in acls.txt: SCRAM user + ACLs (what compose runs)
-#   acls.sh add-agency AGENCY [PROVINCE]  one more agency principal, password from AGENCY_PASSWORD
-#   acls.sh plan                          print the grants acls.txt expands to (no broker needed)
-#   acls.sh plan-agency AGENCY [PROVINCE] print the grants one agency principal would get
+#   acls.sh apply                                every principal in acls.txt: SCRAM user + ACLs (what compose runs)
+#   acls.sh add-agency AGENCY [PROVINCE [AREA]]  one more agency principal, password from AGENCY_PASSWORD
+#   acls.sh plan                                 print the grants acls.txt expands to (no broker needed)
+#   acls.sh plan-agency AGENCY [PROVINCE [AREA]] print the grants one agency principal would get
 #
+# A source (an upstream system posting needs) gets its user and ACLs from `needs-router sources add
+# NAME` instead (services/intake/domain/source_access.py defines them); intake's standing grant
+# below reads every source's topic by prefix.
+# A province's principal reads its queue and each of its area offices' (the `office` lines); an
+# area office's principal (agency-doe-10-area3) reads its own queue only.
 # apply reads each principal's password from KAFKA_<PRINCIPAL>_PASSWORD (upper case, '-' as '_':
 # agency-dlpw-33 -> KAFKA_AGENCY_DLPW_33_PASSWORD) and connects as `admin` with KAFKA_ADMIN_PASSWORD.
 # Every step can be repeated: an ACL that exists is left as it is, a password is set again.
@@ -45,26 +50,58 @@ known_agency() {  # code: an agency with a national line in acls.txt
   return 1
 }
 
-principal_of() {  # agency [province]
-  echo "agency-$1${2:+-$2}"
+known_office() {  # agency province area: an `office` line of acls.txt
+  local kind code province area
+  while read -r kind code province area; do
+    [[ $kind == office && $code == "$1" && $province == "$2" && $area == "$3" ]] && return 0
+  done < <(data_lines)
+  return 1
 }
 
-# The grants of one agency principal: the national or provincial template, filled in.
-agency_grants() {  # agency [province]
-  local agency=$1 province=${2:-} level=national principal kind tlevel operation resource pattern name
-  [[ $agency =~ ^[a-z]+$ ]] || fail "agency code '$agency' is not lower-case letters"
-  if [[ -n $province ]]; then
-    [[ $province =~ ^[0-9]{2}$ ]] || fail "province code '$province' is not two digits"
-    level=provincial
-  fi
-  principal=$(principal_of "$agency" "$province")
-  while read -r kind tlevel operation resource pattern name; do
-    [[ $kind == template && $tlevel == "$level" ]] || continue
-    name=${name//\{agency\}/$agency}
-    name=${name//\{province\}/$province}
-    name=${name//\{principal\}/$principal}
-    echo "$principal $operation $resource $pattern $name"
+offices_of() {  # agency province: the areas of its `office` lines
+  local kind code province area
+  while read -r kind code province area; do
+    [[ $kind == office && $code == "$1" && $province == "$2" ]] && echo "$area"
   done < <(data_lines)
+}
+
+principal_of() {  # agency [province [area]]
+  echo "agency-$1${2:+-$2}${3:+-$3}"
+}
+
+# One level's templates for a principal, filled in (area: the office whose queue it names).
+fill_templates() {  # level principal agency province area
+  local kind tlevel operation resource pattern name
+  while read -r kind tlevel operation resource pattern name; do
+    [[ $kind == template && $tlevel == "$1" ]] || continue
+    name=${name//\{agency\}/$3}
+    name=${name//\{province\}/$4}
+    name=${name//\{office\}/$5}
+    name=${name//\{principal\}/$2}
+    echo "$2 $operation $resource $pattern $name"
+  done < <(data_lines)
+}
+
+# The grants of one agency principal: the national, provincial or office templates, filled in;
+# a province's principal also gets the `area` template for each of its area offices.
+agency_grants() {  # agency [province [area]]
+  local agency=$1 province=${2:-} office=${3:-} principal area
+  [[ $agency =~ ^[a-z]+$ ]] || fail "agency code '$agency' is not lower-case letters"
+  [[ -z $province || $province =~ ^[0-9]{2}$ ]] || fail "province code '$province' is not two digits"
+  principal=$(principal_of "$agency" "$province" "$office")
+  if [[ -n $office ]]; then
+    known_office "$agency" "$province" "$office" ||
+      fail "$agency.$province.$office is not an area office (the 'office' lines of $acls_file)"
+    fill_templates office "$principal" "$agency" "$province" "$office"
+    fill_templates area "$principal" "$agency" "$province" "$office"
+  elif [[ -n $province ]]; then
+    fill_templates provincial "$principal" "$agency" "$province" ""
+    while read -r area; do
+      fill_templates area "$principal" "$agency" "$province" "$area"
+    done < <(offices_of "$agency" "$province")
+  else
+    fill_templates national "$principal" "$agency" "" ""
+  fi
 }
 
 # Every grant acls.txt stands for, one per line: principal operation resource pattern name.
@@ -75,9 +112,9 @@ all_grants() {
       grant) echo "$a $b $c $d $e" ;;
       agency)
         known_agency "$a" || fail "agency $a has no national line ('agency $a') in $acls_file"
-        agency_grants "$a" "$b"
+        agency_grants "$a" "$b" "$c"
         ;;
-      template) ;;
+      template | office) ;;
       *) fail "unknown line in $acls_file: $kind $a $b $c $d $e" ;;
     esac
   done < <(data_lines)
@@ -148,21 +185,25 @@ apply() {
   echo "acls.sh: $(wc -l <<<"$grants") grants for $(cut -d' ' -f1 <<<"$grants" | sort -u | wc -l) principals applied"
 }
 
-add_agency() {  # agency [province]
-  local agency=${1:?usage: acls.sh add-agency AGENCY [PROVINCE]} province=${2:-} grants principal
+add_principal() {  # principal password grants: its user, then each of its grants
+  create_user "$1" "$2"
+  while read -r _ operation resource pattern name; do
+    add_acl "$1" "$operation" "$resource" "$pattern" "$name"
+  done <<<"$3"
+}
+
+add_agency() {  # agency [province [area]]
+  local agency=${1:?usage: acls.sh add-agency AGENCY [PROVINCE [AREA]]} province=${2:-} office=${3:-} grants principal
   known_agency "$agency" || fail "unknown agency '$agency' (the agencies are the 'agency' lines of acls.txt)"
-  grants=$(agency_grants "$agency" "$province")
-  principal=$(principal_of "$agency" "$province")
+  grants=$(agency_grants "$agency" "$province" "$office")
+  principal=$(principal_of "$agency" "$province" "$office")
   admin_connection
   if [[ -n $province ]]; then  # a province the topics step made a queue for, not a typo
     run "$bin/kafka-topics.sh" --bootstrap-server "$bootstrap" --command-config "$admin_config" \
       --describe --topic "agency.$agency.$province" ||
       fail "there is no topic agency.$agency.$province: is $province a province code?"
   fi
-  create_user "$principal" "${AGENCY_PASSWORD:?set AGENCY_PASSWORD to the password of the new principal}"
-  while read -r _ operation resource pattern name; do
-    add_acl "$principal" "$operation" "$resource" "$pattern" "$name"
-  done <<<"$grants"
+  add_principal "$principal" "${AGENCY_PASSWORD:?set AGENCY_PASSWORD to the password of the new principal}" "$grants"
   echo "acls.sh: $principal can now read its queue; give it the password and deploy/KAFKA_SECURITY.md"
 }
 
@@ -171,8 +212,8 @@ case ${1:-apply} in
   add-agency) add_agency "${@:2}" ;;
   plan) all_grants ;;
   plan-agency)
-    known_agency "${2:?usage: acls.sh plan-agency AGENCY [PROVINCE]}" || fail "unknown agency '$2'"
-    agency_grants "$2" "${3:-}"
+    known_agency "${2:?usage: acls.sh plan-agency AGENCY [PROVINCE [AREA]]}" || fail "unknown agency '$2'"
+    agency_grants "$2" "${3:-}" "${4:-}"
     ;;
   *) fail "unknown command '$1' (apply, add-agency, plan, plan-agency)" ;;
 esac

@@ -1,14 +1,36 @@
 """Routing's settings, from the environment."""
 
+from datetime import timedelta
+
 from pydantic import Field
 
+from services.routing.domain.related_needs import (
+    DEFAULT_MAX_CANDIDATES,
+    DEFAULT_MAX_RELATED,
+    MATCH_THRESHOLD,
+    RelatedNeedsPolicy,
+)
 from shared.settings import InfrastructureSettings
 
 
 class RoutingSettings(InfrastructureSettings):
-    """Routing's consumer group, and how soon a change to the routing table takes effect."""
+    """Routing's consumer group, how soon a change to the routing table takes effect, and the related-needs lookup."""
 
     routing_group_id: str = "routing"
     case_status_group_id: str = "case-status"
     routing_table_refresh_s: float = Field(default=5.0, gt=0)
     escalation_interval_s: float = Field(default=60.0, gt=0)
+    related_needs_lookup: bool = True
+    related_needs_window_days: float = Field(default=30.0, gt=0)
+    related_needs_threshold: float = Field(default=MATCH_THRESHOLD, gt=0, le=1)
+    related_needs_max_candidates: int = Field(default=DEFAULT_MAX_CANDIDATES, ge=1)
+    related_needs_max_related: int = Field(default=DEFAULT_MAX_RELATED, ge=1)
+
+    def related_needs_policy(self) -> RelatedNeedsPolicy:
+        """How the related-needs lookup looks back and compares."""
+        return RelatedNeedsPolicy(
+            window=timedelta(days=self.related_needs_window_days),
+            threshold=self.related_needs_threshold,
+            max_candidates=self.related_needs_max_candidates,
+            max_related=self.related_needs_max_related,
+        )

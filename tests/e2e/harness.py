@@ -20,14 +20,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.intake.access.api_keys import Role
-from services.intake.access.store import create_key
-from services.intake.personal_data import generate_key
-from services.supervisor import EmbeddedBroker, prepare_infrastructure
+from services.intake.adapters.personal_data import generate_key
+from services.intake.domain.api_keys import Role
+from services.supervisor import EmbeddedBroker, new_api_key, prepare_infrastructure
 from shared.contracts.need_types import Agency
 from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, start_kafka, start_postgres, wait_for_port
 from shared.settings import InfrastructureSettings
@@ -113,6 +111,15 @@ class Pipeline:
         finally:
             self.kafka.process.send_signal(signal.SIGCONT)
 
+    @contextmanager
+    def frozen(self, service: Service) -> Iterator[None]:
+        """Freeze one service process (SIGSTOP): it reads, answers and publishes nothing until thawed."""
+        service.process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            service.process.send_signal(signal.SIGCONT)
+
     def restart_broker_after_crash(self) -> float:
         """SIGKILL the broker, then start it again as ``needs-router up`` does; return when it came back."""
         self.kafka.process.kill()
@@ -176,7 +183,7 @@ def own_pipeline() -> Iterator[Pipeline]:
             "REDRIVE_INTERVAL_S": "2",
         }
         pipeline = Pipeline(kafka, postgres, data_dir, env, f"http://127.0.0.1:{port}")
-        pipeline.app_key = asyncio.run(_volunteer_app_key(postgres.database_url))
+        pipeline.app_key = asyncio.run(new_api_key(postgres.database_url, role=Role.VOLUNTEER_APP, owner="fault-tests"))
         try:
             for name in ("intake", "screening", "routing"):
                 pipeline.start(name)
@@ -185,17 +192,6 @@ def own_pipeline() -> Iterator[Pipeline]:
             yield pipeline
         finally:
             pipeline.shutdown()
-
-
-async def _volunteer_app_key(database_url: str) -> str:
-    connection = await asyncpg.connect(database_url)
-    try:
-        key = await create_key(
-            connection, role=Role.VOLUNTEER_APP, owner="fault-tests", agency=None, provinces=(), valid_for=None
-        )
-    finally:
-        await connection.close()
-    return key.token
 
 
 @dataclass
@@ -233,6 +229,7 @@ async def submit_needs(pipeline: Pipeline, count: int, *, concurrency: int = 16)
                     result.need_ids.append(response.json()["need_id"])
                     break
                 assert response.status_code in {429, 503}, response.text
+                assert response.headers["content-type"] == "application/problem+json", response.text
                 result.retry_after_seen |= "retry-after" in response.headers
                 await asyncio.sleep(0.2)
 
@@ -316,6 +313,7 @@ def _collect(
             delivered.dead_letters[json.loads(value)["event_id"]] += 1
         return
     case = json.loads(value)
-    if case["need_id"] in need_ids:
+    # Cases only: a need that joins a cluster also puts case.linked on its relatives' topics.
+    if case["event_type"] == "case.routed" and case["need_id"] in need_ids:
         delivered.records += 1
         delivered.event_ids[(case["need_id"], case["agency"])].add(case["event_id"])

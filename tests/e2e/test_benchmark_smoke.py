@@ -9,12 +9,13 @@ import os
 import subprocess
 import sys
 
-from services.benchmark.latency import HOPS
+from benchmark.latency import HOPS
 
 REPORTED = (
     "raw_relay_per_s", "pipeline_per_s", "ratio", "latency_p50_ms", "latency_p99_ms", "http_accept_per_s",
     "screening_per_s", "peak_rss_mb_intake", "peak_rss_mb_screening", "peak_rss_mb_routing",
-    "pipeline_per_s_2_replicas", "messages",
+    "pipeline_per_s_2_replicas", "messages", "pipeline_screened_per_s", "peer_pipeline_per_s", "ratio_to_peer",
+    "screening_ready_s", "routing_ready_s",
 )  # fmt: skip
 
 
@@ -28,6 +29,7 @@ def test_the_smoke_benchmark_reports_every_number_as_its_last_line() -> None:
     assert finished.returncode == 0, finished.stderr[-4000:]
     result = json.loads(finished.stdout.strip().splitlines()[-1])
     assert result["smoke"] is True
+    assert result["measurement_valid"] is True
     for key in REPORTED:
         value = result[key]
         assert not isinstance(value, bool), (key, value)

@@ -77,6 +77,7 @@ async def test_the_page_draws_the_seeded_figures_in_thai(
     assert '<g class="tile shade-5" data-province="33">' in dom  # the province with the most needs
     assert "&lt;script&gt;alert('x')&lt;/script&gt;" in dom  # a dead letter's error is text, never markup
     assert "<script>alert" not in dom
+    assert "ไม่มีโมเดลทดลองทำงานคู่กันอยู่" in dom  # the shadow panel, with no shadow model running
     assert token not in dom
 
 

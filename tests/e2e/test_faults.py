@@ -6,16 +6,19 @@ poison that was injected. Each scenario prints its counts.
 """
 
 import asyncio
+import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 
 import asyncpg
+import httpx
 import pytest
 
 from tests.e2e.harness import Pipeline, inject_poison, own_pipeline, read_delivered, submit_needs
 from tests.polling import eventually
+from tests.topic_reader import read_matching
 
 NEEDS_PER_SCENARIO = 2000
 OUTAGE_S = 10.0
@@ -63,7 +66,11 @@ async def add_and_remove_replicas(pipeline: Pipeline) -> None:
     # The new replicas take partitions under load before the originals leave. A fixed 8 s was too
     # short at times, and on the embedded broker a member that leaves while a newcomer's join is
     # pending leaves the group stuck: the new routing replica never got its partitions.
-    assert await eventually(joined, lambda done: done, timeout_s=60), "the new replicas never got their partitions"
+    if not await eventually(joined, lambda done: done, timeout_s=60):
+        # Leave one replica of each, as the module's later scenarios expect, then fail.
+        for service in added:
+            await asyncio.to_thread(pipeline.stop_gracefully, service)
+        pytest.fail("the new replicas never got their partitions")
     for service in originals:
         exit_s = await asyncio.to_thread(pipeline.stop_gracefully, service)
         print(f"{service.name} replica drained and exited in {exit_s:.1f}s after SIGTERM")
@@ -145,8 +152,38 @@ async def test_a_crashed_embedded_broker_loses_its_data_and_re_drive_brings_back
         f"on_topics_after_restart={len(delivered.routed_need_ids)} duplicates={delivered.duplicates}"
     )
     assert set(routed) == accepted
-    assert after_restart <= delivered.routed_need_ids
+    # Once in CI (1 of 1,831) a need stored as routed after the restart was not in the first
+    # reader's records; a second reader, on the topics routing stored for it, must find it.
+    if missing := after_restart - delivered.routed_need_ids:
+        found, where = await _read_missing_again(pipeline, missing, restarted_at)
+        print(f"first reader missed {len(missing)}: {where}; a second reader found {len(found)}")
+        assert found == missing, where
     assert all(len(event_ids) == 1 for event_ids in delivered.event_ids.values())
+
+
+async def _read_missing_again(pipeline: Pipeline, missing: set[str], restarted_at: float) -> tuple[set[str], str]:
+    """Read the topics routing stored for ``missing`` with a new consumer; what it found, and where routing put them."""
+    connection = await asyncpg.connect(pipeline.postgres.database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT need_id::text AS need_id, topic, routed_at FROM routing.routed_cases"
+            " WHERE need_id = ANY($1::uuid[])",
+            list(missing),
+        )
+    finally:
+        await connection.close()
+    records = await read_matching(
+        pipeline.kafka.bootstrap_servers,
+        {row["topic"] for row in rows},
+        wanted=lambda key, value: key is not None and key.decode() in missing and b'"case.routed"' in value,
+        count=len(missing),
+        timeout_s=30,
+    )
+    where = ", ".join(
+        f"{row['need_id']} on {row['topic']}, routed {row['routed_at'].timestamp() - restarted_at:.1f}s after restart"
+        for row in rows
+    )
+    return {key.decode() for _, key, _ in records if key is not None}, where
 
 
 async def _redriven_count(pipeline: Pipeline) -> int:
@@ -156,3 +193,52 @@ async def _redriven_count(pipeline: Pipeline) -> int:
     finally:
         await connection.close()
     return count
+
+
+async def test_a_routing_decision_the_broker_lost_is_told_again_and_the_need_still_reaches_routed(
+    pipeline: Pipeline,
+) -> None:
+    """The broker loses routing's decision (``cases.updated.v1``) before intake has read it.
+
+    Routing is held until screening has the need, then intake is frozen while routing decides,
+    and the embedded broker crashes and comes back empty: intake's copy never hears of the
+    decision. Re-drive publishes the need again; screening and routing, which already handled it,
+    publish their earlier results again with the same event ids, and the need reads ``routed``.
+    """
+    [intake], [routing] = pipeline.running("intake"), pipeline.running("routing")
+    with pipeline.frozen(routing):
+        [need_id] = (await submit_needs(pipeline, 1)).need_ids
+        await eventually(lambda: _stored(pipeline, "screening.screenings", need_id), bool, timeout_s=60)
+        with pipeline.frozen(intake):
+            routing.process.send_signal(signal.SIGCONT)
+            case_event_ids = await eventually(
+                lambda: _stored(pipeline, "routing.routed_cases", need_id), bool, timeout_s=60
+            )
+            await asyncio.to_thread(pipeline.restart_broker_after_crash)
+            assert not await _stored(pipeline, "intake.need_cases", need_id), "intake read the decision before the loss"
+
+    async def need_status() -> str:
+        async with httpx.AsyncClient() as client:
+            response = await client.get(
+                f"{pipeline.intake_url}/v1/needs/{need_id}", headers={"Authorization": f"Bearer {pipeline.app_key}"}
+            )
+        status: str = response.json()["status"]
+        return status
+
+    started = time.monotonic()
+    assert await eventually(need_status, lambda status: status == "routed", timeout_s=120) == "routed"
+    redriven = await _redriven_count(pipeline)
+    print(f"\n[routing decision lost] routed again in {time.monotonic() - started:.1f}s; re-driven needs={redriven}")
+    assert await _stored(pipeline, "routing.routed_cases", need_id) == case_event_ids, "decided once, told again"
+    assert await _stored(pipeline, "intake.need_cases", need_id) == case_event_ids, "the same event ids"
+    assert redriven >= 1
+
+
+async def _stored(pipeline: Pipeline, table: str, need_id: str) -> list[uuid.UUID]:
+    """The event ids a service's table holds for one need (read as the owner)."""
+    connection = await asyncpg.connect(pipeline.postgres.database_url)
+    try:
+        rows = await connection.fetch(f"SELECT event_id FROM {table} WHERE need_id = $1 ORDER BY event_id", need_id)
+    finally:
+        await connection.close()
+    return [row["event_id"] for row in rows]

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import h11
 import pytest
 
-from services.benchmark import http_load
-from services.benchmark.http_load import IntakeConnections
+from benchmark import http_load
+from benchmark.http_load import IntakeConnections
 
 
 @dataclass

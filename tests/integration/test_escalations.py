@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from services.routing.escalations import escalate_overdue
+from services.routing.use_cases.escalate_overdue_cases import escalate_overdue
 from shared.case_status import ServiceLevels
 from shared.kafka import create_broker
 from shared.settings import InfrastructureSettings

@@ -81,7 +81,7 @@ async def test_a_retry_with_the_same_idempotency_key_returns_the_same_need(
     assert await count_needs(pool, volunteer) == 1
 
     different = await client.post("/v1/needs", json=need_body(volunteer, description="ตกงาน"), headers=headers)
-    assert different.status_code == 409
+    assert different.status_code == 422
     assert different.json()["errors"][0]["field"] == "header Idempotency-Key"
 
     published = await read_matching(

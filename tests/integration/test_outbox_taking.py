@@ -4,7 +4,7 @@ import uuid
 
 import asyncpg
 
-from services.intake.repository import forget_outbox, take_outbox
+from services.intake.adapters.database import forget_outbox, take_outbox
 
 
 async def queue(pool: asyncpg.Pool, count: int) -> list[bytes]:

@@ -5,7 +5,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from services.screening.repository import ScreeningStore
+from services.screening.adapters.database import ScreeningStore
 from shared.contracts.need_types import NeedType
 from tests.unit.factories import screened
 

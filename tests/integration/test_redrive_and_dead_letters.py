@@ -8,20 +8,25 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from faststream.kafka import KafkaBroker
 
+from services.intake.adapters.database import store_need
+from services.intake.adapters.personal_data import PersonalDataCipher, generate_key
 from services.intake.domain.geography import locate
 from services.intake.domain.submission import NeedSubmission, accept
-from services.intake.personal_data import PersonalDataCipher, generate_key
-from services.intake.redrive import redrive_stuck_needs
-from services.intake.repository import store_need
-from services.screening.repository import ScreeningStore
+from services.intake.use_cases.redrive import redrive_stuck_needs
+from services.screening.adapters.database import ScreeningStore
+from services.screening.app import screening_batches
+from services.screening.domain.classifier import Classifier
+from services.screening.use_cases.live_models import ScreeningModels
+from services.screening.use_cases.screen_needs import Screener
 from shared.contracts.events import NeedScreened
 from shared.dead_letter_replay import replay_dead_letters
 from shared.dead_letter_store import list_dead_letters, record_dead_letters
-from shared.inbox import dead_letter
+from shared.raw_records import dead_letter
 from shared.settings import InfrastructureSettings
 from shared.topics import NEEDS_SCREENED, NEEDS_SUBMITTED
-from tests.topic_reader import read_matching
+from tests.topic_reader import read_matching, read_records
 from tests.unit.factories import NOW
 from tests.unit.test_inbox import Record
 
@@ -58,7 +63,9 @@ async def test_a_need_never_screened_is_published_again_once(pool: asyncpg.Pool)
     assert await pool.fetchval("SELECT redrive_count FROM needs WHERE need_id = $1", need_id) == 1
 
 
-async def test_a_need_screened_but_not_routed_has_its_screening_published_again(pool: asyncpg.Pool) -> None:
+async def test_a_need_screened_but_not_routed_is_sent_again_and_screening_repeats_its_result(
+    pool: asyncpg.Pool, broker: KafkaBroker, settings: InfrastructureSettings
+) -> None:
     need_id = await accepted_need(pool)
     payload = await pool.fetchval("SELECT event_payload FROM needs WHERE need_id = $1", need_id)
     screened = NeedScreened.model_validate(
@@ -67,9 +74,18 @@ async def test_a_need_screened_but_not_routed_has_its_screening_published_again(
     )  # fmt: skip
     await ScreeningStore(pool).record([screened], [])
     await redrive_stuck_needs(pool, after_s=0, limit=10_000)
-    assert await outbox_topics(pool, need_id) == [NEEDS_SCREENED]
+    # Intake publishes only to its own topic; screening, which has the result, publishes it again.
+    assert await outbox_topics(pool, need_id) == [NEEDS_SUBMITTED]
     queued = await pool.fetchval("SELECT payload FROM outbox WHERE key = $1", str(need_id).encode())
-    assert NeedScreened.model_validate_json(queued).event_id == screened.event_id
+    screener = screening_batches(
+        Screener(models=ScreeningModels(Classifier.load()), store=ScreeningStore(pool)), broker
+    )
+    report = await screener.handle([Record(queued, key=str(need_id).encode())])
+    assert (report.processed, report.duplicates) == (0, 1)
+    [(_, _, published)] = await read_matching(
+        settings.kafka_bootstrap_servers, [NEEDS_SCREENED], wanted=lambda key, _: key == str(need_id).encode(), count=1
+    )
+    assert NeedScreened.model_validate_json(published) == screened
 
 
 async def test_a_need_younger_than_the_limit_is_left_alone(pool: asyncpg.Pool) -> None:
@@ -78,16 +94,27 @@ async def test_a_need_younger_than_the_limit_is_left_alone(pool: asyncpg.Pool) -
     assert await outbox_topics(pool, need_id) == []
 
 
+# The headers of the record that failed: its trace and its CloudEvents attributes.
+ORIGINAL_HEADERS = (
+    ("traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+    ("ce_specversion", b"1.0"),
+    ("ce_id", b"3f2c9a8e-5d41-4c7b-9e0a-6b1d2f3e4a5c"),
+    ("ce_type", b"needs.submitted.v1"),
+    ("ce_source", b"/needs-router/intake"),
+)
+
+
 @pytest.fixture
 async def poisoned(pool: asyncpg.Pool, unique: str) -> tuple[str, uuid.UUID]:
     source = f"test.dlq-source.{unique}"
-    letter = dead_letter(Record(b"\xffbroken", topic=source, key=unique.encode()), error="bad", consumer="screening")
+    failed = Record(b"\xffbroken", topic=source, key=unique.encode(), headers=ORIGINAL_HEADERS)
+    letter = dead_letter(failed, error="bad", consumer="screening")
     async with pool.acquire() as connection:
         await record_dead_letters(connection, [letter, letter])
     return source, letter.event_id
 
 
-async def test_dead_letters_are_listed_and_replayed_to_their_source_topic(
+async def test_dead_letters_are_listed_and_replayed_to_their_source_topic_with_their_headers(
     settings: InfrastructureSettings, pool: asyncpg.Pool, poisoned: tuple[str, uuid.UUID], unique: str
 ) -> None:
     source, letter_id = poisoned
@@ -97,10 +124,12 @@ async def test_dead_letters_are_listed_and_replayed_to_their_source_topic(
 
     assert await replay_dead_letters(settings, [letter_id]) == [letter_id]
 
-    [(_, _, value)] = await read_matching(
+    [replayed] = await read_records(
         settings.kafka_bootstrap_servers, [source], wanted=lambda key, _: key == unique.encode(), count=1
     )
-    assert value == b"\xffbroken"
+    assert replayed.value == b"\xffbroken"
+    assert set(ORIGINAL_HEADERS) <= set(replayed.headers), "the replay keeps the trace and the ce_id"
+    assert dict(replayed.headers)["correlation_id"] == str(letter_id).encode(), "stable, not random"
     assert await pool.fetchval("SELECT replayed_at IS NOT NULL FROM dead_letters WHERE event_id = $1", letter_id)
     assert await replay_dead_letters(settings, [uuid.uuid4()]) == []
 

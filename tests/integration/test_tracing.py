@@ -16,11 +16,14 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
-from services.routing.repository import RoutingStore
-from services.routing.router import Router
+from services.routing.adapters.database import RoutingStore
+from services.routing.app import routing_batches
+from services.routing.use_cases.route_screened_needs import Router
+from services.screening.adapters.database import ScreeningStore
+from services.screening.app import screening_batches
 from services.screening.domain.classifier import Classifier
-from services.screening.repository import ScreeningStore
-from services.screening.screener import Screener
+from services.screening.use_cases.live_models import ScreeningModels
+from services.screening.use_cases.screen_needs import Screener
 from shared import observability
 from shared.observability import TRACEPARENT, header_value
 from shared.settings import InfrastructureSettings
@@ -81,9 +84,11 @@ async def test_the_trace_of_the_http_call_reaches_the_agency_topic(
         submitted = await record_for(settings.kafka_bootstrap_servers, NEEDS_SUBMITTED, need_id.encode())
     http_trace = trace_id(header_value(submitted.headers, TRACEPARENT))
 
-    await Screener(classifier=Classifier.load(), store=ScreeningStore(pool), broker=broker).handle([submitted])
+    await screening_batches(
+        Screener(models=ScreeningModels(Classifier.load()), store=ScreeningStore(pool)), broker
+    ).handle([submitted])
     screened = await record_for(settings.kafka_bootstrap_servers, NEEDS_SCREENED, need_id.encode())
-    await Router(store=RoutingStore(pool, refresh_s=5), broker=broker).handle([screened])
+    await routing_batches(Router(store=RoutingStore(pool, refresh_s=5)), broker).handle([screened])
     routed = await record_for(settings.kafka_bootstrap_servers, "agency.dlpw.33", need_id.encode())
 
     assert trace_id(header_value(screened.headers, TRACEPARENT)) == http_trace

@@ -5,9 +5,9 @@ from typing import cast
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from services.benchmark.agency_reader import AgencyReader
-from services.benchmark.hop_stamps import HopStamps, need_accepted_ms
-from services.benchmark.latency import HOPS, hop_latencies
+from benchmark.agency_reader import AgencyReader
+from benchmark.hop_stamps import HopStamps, need_accepted_ms
+from benchmark.latency import HOPS, hop_latencies
 
 NO_CONSUMER = cast(AIOKafkaConsumer, None)  # the stamps are set by hand here, nothing is read
 

@@ -1,6 +1,6 @@
 """The benchmark's reading of how contended the machine was."""
 
-from services.benchmark.machine import CpuTimes, contention_between
+from benchmark.machine import CpuTimes, contention_between
 
 
 def test_shares_are_of_all_cpu_time_between_the_readings() -> None:

@@ -1,16 +1,29 @@
-"""The benchmark's JSON line: how contended the machine was, over the run and while timing latency."""
+"""The benchmark's JSON line: how contended the machine was, the comparison with the peer, the self-check."""
 
-from services.benchmark.machine import Contention
-from services.benchmark.report import BenchResult, format_table
+import json
+
+import pytest
+
+from benchmark import run
+from benchmark.machine import Contention
+from benchmark.report import BenchResult, format_table
+from services.cli import main
 
 
-def _result(*, contention: Contention | None, latency_contention: Contention | None) -> BenchResult:
+def _result(
+    *,
+    contention: Contention | None = None,
+    latency_contention: Contention | None = None,
+    pipeline_per_s: float = 1_000.0,
+    screening_per_s: float = 2_500.0,
+) -> BenchResult:
     return BenchResult(
-        messages=300, smoke=True, embedded_infrastructure=True, raw_relay_per_s=10_000.0, pipeline_per_s=1_000.0,
+        messages=300, smoke=True, embedded_infrastructure=True, raw_relay_per_s=10_000.0, pipeline_per_s=pipeline_per_s,
         pipeline_per_s_2_replicas=None, latency_p50_ms=80.0, latency_p99_ms=160.0, latency_offered_per_s=200.0,
         latency_samples=600, post_p99_ms=40.0, http_accept_per_s=900.0, http_refused=0, http_client="wrk",
-        screening_per_s=2_500.0, peak_rss_mb_intake=84.0, peak_rss_mb_screening=167.0, peak_rss_mb_routing=71.0,
-        elapsed_s=20.0, contention=contention, latency_contention=latency_contention,
+        screening_per_s=screening_per_s, peak_rss_mb_intake=84.0, peak_rss_mb_screening=167.0, peak_rss_mb_routing=71.0,
+        elapsed_s=20.0, pipeline_screened_per_s=1_200.0, peer_pipeline_per_s=250.0, screening_ready_s=6.1,
+        routing_ready_s=6.4, contention=contention, latency_contention=latency_contention,
     )  # fmt: skip
 
 
@@ -35,3 +48,48 @@ def test_an_unknown_contention_is_null_and_left_out_of_the_table() -> None:
     assert reported["cpu_idle_pct"] is None
     assert reported["latency_cpu_idle_pct"] is None
     assert "machine" not in format_table(result)
+
+
+def test_a_pipeline_faster_than_its_classifier_alone_is_reported_invalid() -> None:
+    result = _result(pipeline_per_s=2_882.0, screening_per_s=2_324.0)
+
+    invalid = result.invalidity()
+
+    assert invalid is not None
+    assert "invalid" in invalid
+    assert "2,882" in invalid
+    assert "2,324" in invalid
+    assert result.as_json()["measurement_valid"] is False
+
+
+def test_a_pipeline_slower_than_its_classifier_passes_the_self_check() -> None:
+    result = _result(pipeline_per_s=1_688.0, screening_per_s=2_324.0)
+
+    assert result.invalidity() is None
+    assert result.as_json()["measurement_valid"] is True
+
+
+def test_the_comparison_with_the_obvious_version_is_in_the_json_line_and_the_table() -> None:
+    result = _result(pipeline_per_s=1_000.0)
+
+    reported = result.as_json()
+
+    assert reported["peer_pipeline_per_s"] == 250.0
+    assert reported["ratio_to_peer"] == 4.0
+    assert (reported["screening_ready_s"], reported["routing_ready_s"]) == (6.1, 6.4)
+    assert reported["pipeline_screened_per_s"] == 1_200.0
+    assert "ours is 4.0x" in format_table(result)
+
+
+def test_the_bench_command_exits_non_zero_and_says_why_when_its_measurement_is_invalid(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flattering = _result(pipeline_per_s=4_729.0, screening_per_s=2_324.0)
+    monkeypatch.setattr(run, "run_benchmark", lambda options, *, progress: flattering)
+
+    exit_code = main(["bench", "--smoke"])
+
+    printed = capsys.readouterr()
+    assert exit_code == 1
+    assert "the measurement is invalid" in printed.err
+    assert json.loads(printed.out.splitlines()[-1])["measurement_valid"] is False

@@ -1,10 +1,13 @@
 import asyncio
+import logging
 from collections.abc import Awaitable, Sequence
 from uuid import UUID
 
 import pytest
+from prometheus_client import REGISTRY
 
-from shared.consumer import Produced, consume_batch
+from shared.batch_consumption import Produced, consume_batch
+from shared.contracts.cloud_events import Source
 from shared.contracts.events import DeadLetter, NeedSubmitted
 from shared.kafka import OutgoingMessage
 from tests.unit.factories import submitted
@@ -36,7 +39,10 @@ class FakeStore:
 async def echo(needs: list[NeedSubmitted]) -> Produced[str]:
     return Produced(
         results=[str(need.need_id) for need in needs],
-        messages=[OutgoingMessage("out", str(need.need_id).encode(), b"{}") for need in needs],
+        messages=[
+            OutgoingMessage.of(need, topic="out", key=str(need.need_id).encode(), source=Source.SCREENING)
+            for need in needs
+        ],
     )
 
 
@@ -56,7 +62,13 @@ async def test_results_commit_only_after_the_publish_and_a_redelivery_publishes_
     records.append(Record(b"poison", offset=99))
 
     report = await consume_batch(
-        records, model=NeedSubmitted, consumer="screening", store=store, produce=echo, publish=publish
+        records,
+        model=NeedSubmitted,
+        consumer="screening",
+        source=Source.SCREENING,
+        store=store,
+        produce=echo,
+        publish=publish,
     )
     # The rows are written while the publish is in flight; the transaction commits after the ack.
     assert journal == ["write", "publish sent", "publish acknowledged", "commit"]
@@ -66,7 +78,13 @@ async def test_results_commit_only_after_the_publish_and_a_redelivery_publishes_
 
     published.clear()
     again = await consume_batch(
-        records[:3], model=NeedSubmitted, consumer="screening", store=store, produce=echo, publish=publish
+        records[:3],
+        model=NeedSubmitted,
+        consumer="screening",
+        source=Source.SCREENING,
+        store=store,
+        produce=echo,
+        publish=publish,
     )
     assert (again.processed, again.duplicates) == (0, 3)
     assert published == []
@@ -85,7 +103,8 @@ async def test_a_publish_that_fails_for_a_moment_is_retried_not_skipped() -> Non
     need = submitted()
     await consume_batch(
         [Record(need.model_dump_json().encode())],
-        model=NeedSubmitted, consumer="screening", store=store, produce=echo, publish=flaky_publish,
+        model=NeedSubmitted, consumer="screening",
+        source=Source.SCREENING, store=store, produce=echo, publish=flaky_publish,
     )  # fmt: skip
     assert attempts == 3
     assert store.recorded == [str(need.need_id)]
@@ -103,7 +122,8 @@ async def test_a_publish_that_fails_for_good_records_nothing_and_fails_the_batch
     with pytest.raises(BrokerRefused):
         await consume_batch(
             [Record(submitted().model_dump_json().encode())],
-            model=NeedSubmitted, consumer="screening", store=store, produce=echo, publish=refused,
+            model=NeedSubmitted, consumer="screening",
+        source=Source.SCREENING, store=store, produce=echo, publish=refused,
         )  # fmt: skip
     assert store.recorded == []
     assert store.journal == ["write"]
@@ -131,7 +151,8 @@ async def test_a_record_that_fails_for_good_stops_the_publish_and_fails_the_batc
     with pytest.raises(ValueError, match="a bug in the SQL"):
         await consume_batch(
             [Record(submitted().model_dump_json().encode())],
-            model=NeedSubmitted, consumer="screening", store=BrokenStore([]), produce=echo, publish=slow_publish,
+            model=NeedSubmitted, consumer="screening",
+        source=Source.SCREENING, store=BrokenStore([]), produce=echo, publish=slow_publish,
         )  # fmt: skip
     assert acknowledged == []
     assert cancelled.is_set(), "the publish was left running after its batch failed"
@@ -148,7 +169,62 @@ async def test_results_with_nothing_to_publish_are_recorded_without_a_publish() 
     need = submitted()
     await consume_batch(
         [Record(need.model_dump_json().encode())],
-        model=NeedSubmitted, consumer="routing", store=store, produce=results_only, publish=publish,
+        model=NeedSubmitted, consumer="routing",
+        source=Source.ROUTING, store=store, produce=results_only, publish=publish,
     )  # fmt: skip
     assert store.recorded == [str(need.need_id)]
     assert store.journal == ["write", "commit"]
+
+
+async def test_a_reader_beside_the_topics_own_consumer_leaves_an_unreadable_record_to_its_dead_letters() -> None:
+    published: list[OutgoingMessage] = []
+
+    async def publish(messages: Sequence[OutgoingMessage]) -> None:
+        published.extend(messages)
+
+    store = FakeStore([])
+    need = submitted()
+    records = [Record(need.model_dump_json().encode(), offset=0), Record(b"poison", offset=1)]
+    before = REGISTRY.get_sample_value("needs_router_unreadable_left_total", {"consumer": "copy"}) or 0.0
+
+    report = await consume_batch(
+        records,
+        model=NeedSubmitted,
+        consumer="copy",
+        source=Source.INTAKE,
+        store=store,
+        produce=echo,
+        publish=publish,
+        dead_letters_kept_by_another=True,
+    )
+
+    assert (report.processed, report.duplicates, report.dead_letters) == (1, 0, 0)
+    assert store.recorded == [str(need.need_id)]
+    assert (store.dead_letters, [m.topic for m in published]) == ([], ["out"])
+    assert REGISTRY.get_sample_value("needs_router_unreadable_left_total", {"consumer": "copy"}) == before + 1
+
+
+async def test_a_batch_logs_one_summary_line_and_each_need_only_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    async def publish(messages: Sequence[OutgoingMessage]) -> None:
+        return None
+
+    needs = [submitted() for _ in range(3)]
+    records = [Record(need.model_dump_json().encode(), offset=i) for i, need in enumerate(needs)]
+
+    async def consume() -> None:
+        await consume_batch(
+            records, model=NeedSubmitted, consumer="screening", source=Source.SCREENING,
+            store=FakeStore([]), produce=echo, publish=publish,
+        )  # fmt: skip
+
+    with caplog.at_level(logging.INFO, logger="shared.batch_consumption"):
+        await consume()
+    [summary] = [record.getMessage() for record in caplog.records]
+    assert summary.startswith("screening: batch of 3 records in ")
+    assert summary.endswith(": 3 processed, 0 duplicates, 0 dead letters, 3 published")
+
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="shared.batch_consumption"):
+        await consume()
+    each_need = [record.getMessage() for record in caplog.records if record.levelno == logging.DEBUG]
+    assert each_need == ["screening published to out"] * 3

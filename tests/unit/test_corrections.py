@@ -1,4 +1,4 @@
-from services.screening.corrections import Correction, labels_for
+from services.screening.domain.corrections import Correction, labels_for
 from shared.contracts.need_types import Agency, NeedType
 
 TYPES_BY_AGENCY = {

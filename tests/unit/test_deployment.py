@@ -1,5 +1,6 @@
 """docker-compose.yml cannot run here (no Docker engine): keep it honest against the code."""
 
+import json
 import os
 import re
 import shlex
@@ -8,24 +9,33 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
+from urllib.parse import unquote, urlsplit
 
+import jsonschema
 import pytest
 import yaml
 
 from services.cli import build_parser
+from services.inbox.settings import InboxSettings
+from services.intake.adapters.source_registry import source_topics
+from services.intake.domain.source_access import InvalidSourceName, source_grants
 from services.intake.settings import IntakeSettings
 from services.routing.settings import RoutingSettings
 from services.screening.settings import ScreeningSettings
 from shared import topics
+from shared.contracts.area_offices import area_offices
 from shared.contracts.export import export_schemas
 from shared.contracts.need_types import Agency
+from shared.contracts.offices import Office
 from shared.kafka import all_topics, province_codes
 from shared.settings import InfrastructureSettings
 from shared.topics import agency_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_ENV = {
-    name.upper() for settings in (IntakeSettings, ScreeningSettings, RoutingSettings) for name in settings.model_fields
+    name.upper()
+    for settings in (IntakeSettings, ScreeningSettings, RoutingSettings, InboxSettings)
+    for name in settings.model_fields
 }
 
 
@@ -47,7 +57,7 @@ def test_kafka_is_apache_kafka_in_kraft_mode(compose: dict[str, Any]) -> None:
 
 def test_each_service_runs_a_command_the_cli_has(compose: dict[str, Any]) -> None:
     parser = build_parser()
-    for name in ("intake", "screening", "routing"):
+    for name in ("intake", "screening", "routing", "inbox"):
         command = compose["services"][name]["command"]
         assert command == ["serve", name]
         parser.parse_args(command)
@@ -62,7 +72,7 @@ def test_services_are_built_from_the_one_dockerfile_with_the_cli_as_entrypoint(c
 
 
 def test_every_environment_variable_is_one_the_settings_read(compose: dict[str, Any]) -> None:
-    for name in ("intake", "screening", "routing", "topics"):
+    for name in ("intake", "screening", "routing", "inbox", "topics"):
         env = compose["services"][name]["environment"]
         assert set(env) <= SETTINGS_ENV, set(env) - SETTINGS_ENV
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
@@ -70,13 +80,78 @@ def test_every_environment_variable_is_one_the_settings_read(compose: dict[str, 
 
 
 def test_services_wait_for_healthy_infrastructure_and_the_topics(compose: dict[str, Any]) -> None:
-    for name in ("intake", "screening", "routing"):
+    for name in ("intake", "screening", "routing", "inbox"):
         depends = compose["services"][name]["depends_on"]
         assert depends["kafka"]["condition"] == "service_healthy"
         assert depends["postgres"]["condition"] == "service_healthy"
         assert depends["topics"]["condition"] == "service_completed_successfully"
     assert "healthcheck" in compose["services"]["postgres"]
     assert "healthcheck" in compose["services"]["intake"]
+
+
+@pytest.fixture(scope="module")
+def compose_spec() -> jsonschema.Draft201909Validator:
+    """The compose-spec JSON Schema (tests/data/compose-spec.source.txt says where it comes from)."""
+    schema = json.loads((ROOT / "tests/data/compose-spec.json").read_text())
+    # Its $schema, "http://json-schema.org/draft/2019-09/schema#", is that draft spelled the old way.
+    assert schema["$schema"].startswith("http://json-schema.org/draft/2019-09/schema")
+    return jsonschema.Draft201909Validator(schema)
+
+
+def test_the_compose_file_is_valid_against_the_compose_spec_schema(
+    compose: dict[str, Any], compose_spec: jsonschema.Draft201909Validator
+) -> None:
+    errors = compose_spec.iter_errors(compose)
+    assert [f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in errors] == []
+
+
+def test_the_compose_spec_schema_rejects_what_compose_would(compose_spec: jsonschema.Draft201909Validator) -> None:
+    wrong = {"services": {"a": {"image": "x", "restart_policy": "always", "healthcheck": {"test": 1}}}}
+    assert {"/".join(map(str, error.absolute_path)) for error in compose_spec.iter_errors(wrong)} == {
+        "services/a",  # restart_policy is not a service key (restart is)
+        "services/a/healthcheck/test",  # a string or a list of strings
+    }
+
+
+def test_every_service_has_a_restart_policy_and_a_health_check(compose: dict[str, Any]) -> None:
+    waited_for_completion = {
+        name
+        for service in compose["services"].values()
+        for name, dependency in (service.get("depends_on") or {}).items()
+        if dependency["condition"] == "service_completed_successfully"
+    }
+    for name, service in compose["services"].items():
+        if service.get("restart") == "no":
+            # A one-shot step: finishing with success is its health, and the services wait for that
+            # (or, in a profile such as the scheduled backup, the operator who runs it does).
+            assert name in waited_for_completion or service.get("profiles"), name
+            assert service["healthcheck"] == {"disable": True}, name
+        else:
+            assert service.get("restart") == "unless-stopped", name
+            assert service["healthcheck"]["test"][0] in {"CMD", "CMD-SHELL"}, name
+            assert {"interval", "timeout", "retries"} <= set(service["healthcheck"]), name
+
+
+def test_consuming_services_are_checked_on_their_metrics_port(compose: dict[str, Any]) -> None:
+    for name in ("screening", "routing"):
+        service = compose["services"][name]
+        port = int(service["environment"]["METRICS_PORT"])
+        assert port == InfrastructureSettings(metrics_port=port).metrics_port != 0
+        assert f"'http://127.0.0.1:{port}/metrics'" in service["healthcheck"]["test"][-1]
+
+
+def test_the_database_password_is_escaped_into_the_url(compose: dict[str, Any]) -> None:
+    password = "p@ss:/w?#rd%41 ไทย"
+    for name in ("topics", "intake", "screening", "routing"):
+        env = compose["services"][name]["environment"]
+        assert urlsplit(env["DATABASE_URL"]).password is None, name
+        reference = PASSWORD_REFERENCE.match(env["DATABASE_PASSWORD"])
+        assert reference is not None, name
+        assert reference["name"] == "POSTGRES_PASSWORD", name
+        settings = InfrastructureSettings(database_url=env["DATABASE_URL"], database_password=password)
+        url = urlsplit(settings.database_url)
+        assert unquote(url.password or "") == password
+        assert (url.username, url.hostname, url.port, url.path) == ("needs", "postgres", 5432, "/needs")
 
 
 def test_the_intake_port_is_published_where_intake_listens(compose: dict[str, Any]) -> None:
@@ -94,8 +169,12 @@ def test_exported_schemas_match_the_contracts() -> None:
 KAFKA_DIR = ROOT / "deploy/kafka"
 ACLS_SCRIPT = KAFKA_DIR / "acls.sh"
 START_SCRIPT = KAFKA_DIR / "start.sh"
-SERVICES = ("intake", "screening", "routing")
-SERVICE_SETTINGS = {"intake": IntakeSettings, "screening": ScreeningSettings, "routing": RoutingSettings}
+SERVICES = ("intake", "screening", "routing", "inbox")
+SERVICE_SETTINGS = {
+    "intake": IntakeSettings, "screening": ScreeningSettings, "routing": RoutingSettings, "inbox": InboxSettings,
+}  # fmt: skip
+# The officers' inbox is the agencies' own screen: it reads what every office's queue carries.
+AGENCY_QUEUE_READERS = {"inbox"}
 # The topic agencies report case status on; shared.topics spells it CASE_STATUS once it exists there.
 STATUS_TOPIC = getattr(topics, "CASE_STATUS", "cases.status.v1")
 SCRAM_MECHANISMS = set(get_args(InfrastructureSettings.model_fields["kafka_sasl_mechanism"].annotation))
@@ -212,8 +291,20 @@ def test_the_acls_grant_exactly_what_each_principal_needs(grants: set[Grant]) ->
         grant("intake", "WRITE", "topic", "literal", STATUS_TOPIC),  # agencies' reports taken over HTTP
         grant("intake", "WRITE", "topic", "prefixed", "agency."),  # personal_data.erased events
         grant("intake", "IDEMPOTENT_WRITE", "cluster", "literal", "kafka-cluster"),
+        grant("intake", "READ", "topic", "literal", topics.NEEDS_SCREENED),  # intake's own copy
+        grant("intake", "READ", "topic", "literal", topics.CASES_UPDATED),
+        grant("intake", "READ", "topic", "literal", topics.NEEDS_DEAD_LETTERS),
+        grant("intake", "READ", "group", "prefixed", f"{IntakeSettings().intake_group_prefix}-"),
+        grant("intake", "READ", "topic", "prefixed", topics.INCOMING_PREFIX),  # every source's submissions
+        grant("intake", "READ", "group", "literal", IntakeSettings().source_group_id),
+        grant("intake", "WRITE", "topic", "prefixed", topics.RECEIPTS_PREFIX),
+        grant("intake", "WRITE", "topic", "literal", topics.NEEDS_DEAD_LETTERS),
         grant("screening", "READ", "topic", "literal", topics.NEEDS_SUBMITTED),
         grant("screening", "READ", "group", "literal", ScreeningSettings().screening_group_id),
+        grant("screening", "READ", "topic", "literal", topics.CASES_UPDATED),
+        grant("screening", "READ", "group", "literal", ScreeningSettings().corrections_group_id),
+        grant("screening", "READ", "topic", "literal", topics.SCREENER_DECISIONS),
+        grant("screening", "READ", "group", "literal", ScreeningSettings().screener_decisions_group_id),
         grant("screening", "WRITE", "topic", "literal", topics.NEEDS_SCREENED),
         grant("screening", "WRITE", "topic", "literal", topics.NEEDS_DEAD_LETTERS),
         grant("screening", "IDEMPOTENT_WRITE", "cluster", "literal", "kafka-cluster"),
@@ -223,7 +314,15 @@ def test_the_acls_grant_exactly_what_each_principal_needs(grants: set[Grant]) ->
         grant("routing", "READ", "group", "literal", "case-status"),
         grant("routing", "WRITE", "topic", "prefixed", "agency."),
         grant("routing", "WRITE", "topic", "literal", topics.NEEDS_DEAD_LETTERS),
+        grant("routing", "WRITE", "topic", "literal", topics.CASES_UPDATED),
         grant("routing", "IDEMPOTENT_WRITE", "cluster", "literal", "kafka-cluster"),
+        grant("inbox", "READ", "topic", "prefixed", "agency."),  # the agencies' own screen
+        grant("inbox", "READ", "topic", "literal", topics.CASES_UPDATED),
+        grant("inbox", "READ", "group", "literal", InboxSettings().inbox_group_id),
+        grant("inbox", "WRITE", "topic", "literal", STATUS_TOPIC),  # officers report as their agency does
+        grant("inbox", "WRITE", "topic", "literal", topics.SCREENER_DECISIONS),
+        grant("inbox", "WRITE", "topic", "literal", topics.NEEDS_DEAD_LETTERS),
+        grant("inbox", "IDEMPOTENT_WRITE", "cluster", "literal", "kafka-cluster"),
     }
     agencies = {
         each
@@ -266,12 +365,13 @@ def test_no_service_principal_reads_an_agency_queue(grants: set[Grant]) -> None:
     readers = {
         grant.principal for grant in grants if grant.operation == "READ" for queue in queues if covers(grant, queue)
     }
-    assert readers.isdisjoint(SERVICES)
-    assert all(reader.startswith("agency-") for reader in readers)
+    assert readers.isdisjoint(set(SERVICES) - AGENCY_QUEUE_READERS)
+    assert all(reader.startswith("agency-") or reader in AGENCY_QUEUE_READERS for reader in readers)
 
 
 def test_every_topic_granted_is_one_the_code_creates(grants: set[Grant]) -> None:
-    created = {topic.name for topic in all_topics(InfrastructureSettings())} | {STATUS_TOPIC}
+    a_source = {topic.name for topic in source_topics(InfrastructureSettings(), "hr-system")}
+    created = {topic.name for topic in all_topics(InfrastructureSettings())} | {STATUS_TOPIC} | a_source
     for grant in grants:
         if grant.resource == "topic":
             assert any(covers(grant, name) for name in created), grant
@@ -279,19 +379,46 @@ def test_every_topic_granted_is_one_the_code_creates(grants: set[Grant]) -> None
                 assert grant.name in created, grant
 
 
-def test_a_provincial_principal_reads_only_its_own_queue() -> None:
+def test_a_provincial_principal_reads_only_its_own_queue_and_its_area_offices() -> None:
     created = {topic.name for topic in all_topics(InfrastructureSettings())}
     for agency in Agency:
-        for code in (province_codes()[0], "33", province_codes()[-1]):
+        for code in (province_codes()[0], "10", "33", province_codes()[-1]):
             planned = acls_script("plan-agency", agency.value, code)
             assert planned.returncode == 0, planned.stderr
             principal = f"agency-{agency.value}-{code}"
+            areas = [office for office in area_offices().offices if office.province == Office(agency, code)]
             assert parse_grants(planned.stdout) == {
                 Grant(principal, "READ", "topic", "literal", agency_topic(agency, code)),
                 Grant(principal, "READ", "group", "prefixed", principal),
                 Grant(principal, "WRITE", "topic", "literal", STATUS_TOPIC),
+                *(Grant(principal, "READ", "topic", "literal", office.topic) for office in areas),
             }
-            assert agency_topic(agency, code) in created
+            assert {agency_topic(agency, code), *(office.topic for office in areas)} <= created
+    assert len([office for office in area_offices().offices if office.province == Office(Agency.DOE, "10")]) == 10
+
+
+def test_an_area_office_principal_reads_only_its_own_queue() -> None:
+    created = {topic.name for topic in all_topics(InfrastructureSettings())}
+    for office in area_offices().offices:
+        assert office.area is not None
+        planned = acls_script("plan-agency", office.agency.value, office.province_code, office.area)
+        assert planned.returncode == 0, planned.stderr
+        principal = f"agency-{office.agency.value}-{office.province_code}-{office.area}"
+        assert parse_grants(planned.stdout) == {
+            Grant(principal, "READ", "topic", "literal", office.topic),
+            Grant(principal, "READ", "group", "prefixed", principal),
+            Grant(principal, "WRITE", "topic", "literal", STATUS_TOPIC),
+        }
+        assert office.topic in created
+
+
+def test_the_acls_list_exactly_the_area_offices_the_code_routes_to() -> None:
+    listed = {
+        tuple(line.split()[1:])
+        for line in (KAFKA_DIR / "acls.txt").read_text().splitlines()
+        if line.startswith("office ")
+    }
+    assert listed == {(o.agency.value, o.province_code, o.area) for o in area_offices().offices}
 
 
 @pytest.mark.parametrize(("arguments", "problem"), [
@@ -299,6 +426,8 @@ def test_a_provincial_principal_reads_only_its_own_queue() -> None:
     (("plan-agency", "dsd", "1"), "not two digits"),
     (("plan-agency", "dsd", "10;x"), "not two digits"),
     (("add-agency", "dsd", "1x"), "not two digits"),
+    (("plan-agency", "doe", "10", "area99"), "not an area office"),
+    (("plan-agency", "doe", "33", "area3"), "not an area office"),
 ])  # fmt: skip
 def test_the_acls_script_refuses_an_unknown_agency_or_province(arguments: tuple[str, ...], problem: str) -> None:
     refused = acls_script(
@@ -503,3 +632,27 @@ def test_the_scripts_are_valid_bash(script: Path) -> None:
     assert shutil.which("shellcheck"), "shellcheck is missing: `make test` installs it (apt-get install shellcheck)"
     linted = subprocess.run(["shellcheck", str(script)], capture_output=True, text=True, timeout=60)
     assert linted.returncode == 0, linted.stdout
+
+
+def test_a_source_reaches_only_its_own_topics_and_intake_reads_every_source(grants: set[Grant]) -> None:
+    # `needs-router sources add hr-system` creates exactly these (the one definition, also printed by it).
+    source = {
+        Grant(g.principal, g.operation.upper(), g.resource, g.pattern, g.name) for g in source_grants("hr-system")
+    }
+    assert source == {
+        Grant("source-hr-system", "WRITE", "topic", "literal", topics.incoming_topic("hr-system")),
+        Grant("source-hr-system", "READ", "topic", "literal", topics.receipts_topic("hr-system")),
+        Grant("source-hr-system", "READ", "group", "prefixed", "source-hr-system"),
+    }
+    made = {topic.name for topic in source_topics(InfrastructureSettings(), "hr-system")}
+    assert {grant.name for grant in source if grant.resource == "topic"} == made
+    # Literal names: a source named like the start of another's name gets none of its topics.
+    for other in ("hr", "hr-system-2"):
+        for topic in source_topics(InfrastructureSettings(), other):
+            assert not any(covers(grant, topic.name) for grant in source)
+    # Intake needs nothing per source: its standing grant from acls.txt covers any source added later.
+    intake_reads = {grant for grant in by(grants, "intake") if grant.operation == "READ"}
+    assert any(covers(grant, topics.incoming_topic("hr-system")) for grant in intake_reads)
+    assert not any(grant.principal.startswith("source-") for grant in grants)  # acls.txt grants no source
+    with pytest.raises(InvalidSourceName, match=r"'HR\.system'"):
+        source_grants("HR.system")

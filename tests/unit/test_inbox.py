@@ -4,8 +4,9 @@ from dataclasses import dataclass
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.contracts.cloud_events import Source
 from shared.contracts.events import DeadLetter, NeedSubmitted
-from shared.inbox import dead_letter_messages, parse_records
+from shared.raw_records import dead_letter_messages, parse_records
 from shared.topics import NEEDS_DEAD_LETTERS
 from tests.unit.factories import submitted
 
@@ -59,7 +60,7 @@ def test_the_same_failure_has_the_same_dead_letter_id() -> None:
 
 def test_dead_letters_round_trip_through_json_with_the_original_bytes() -> None:
     [letter] = parse_records([Record(b"\x00\xffbinary")], NeedSubmitted, consumer="routing").dead_letters
-    [message] = dead_letter_messages([letter])
+    [message] = dead_letter_messages([letter], source=Source.ROUTING)
     assert message.topic == NEEDS_DEAD_LETTERS
     assert message.key == b"key"
     assert DeadLetter.model_validate_json(message.value).original == b"\x00\xffbinary"

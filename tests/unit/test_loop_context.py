@@ -6,7 +6,7 @@ import anyio.to_thread
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from shared.worker import BatchMessage, LoopContext
+from shared.batch_subscribers import BatchMessage, LoopContext
 
 
 async def test_message_and_use_case_reach_the_handler_without_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:

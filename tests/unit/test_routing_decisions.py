@@ -4,6 +4,7 @@ from services.agency_client.render import render_event
 from services.routing.domain.decide import decide_routes, routed_case_id, topic_of
 from services.routing.domain.routing_table import IncompleteRoutingTable, RoutingTable
 from shared.contracts.need_types import Agency, NeedType
+from shared.contracts.offices import Office
 from tests.unit.factories import NOW, contact, screened
 
 DEFAULT_ROWS = {
@@ -53,7 +54,7 @@ def test_the_routed_case_id_depends_only_on_need_and_agency() -> None:
     result = screened(NeedType.JOBS)
     first = decide_routes(result, TABLE, contact=contact(), now=NOW)[0]
     again = decide_routes(result, TABLE, contact=contact(), now=NOW.replace(hour=23))[0]
-    assert first.event_id == again.event_id == routed_case_id(result.need.need_id, Agency.DOE)
+    assert first.event_id == again.event_id == routed_case_id(result.need.need_id, Office(Agency.DOE, "33"))
 
 
 def test_a_changed_table_changes_the_route() -> None:
@@ -62,11 +63,11 @@ def test_a_changed_table_changes_the_route() -> None:
     assert case.agency is Agency.DOE
 
 
-def test_an_incomplete_table_is_refused() -> None:
+def test_an_incomplete_table_is_refused_where_completeness_is_required() -> None:
     rows = dict(DEFAULT_ROWS)
     del rows["manual_screening"]
     with pytest.raises(IncompleteRoutingTable, match="manual_screening"):
-        RoutingTable.from_rows(rows)
+        RoutingTable.complete(rows)
 
 
 def test_contact_travels_only_with_consent() -> None:

@@ -7,4 +7,7 @@ with it (admins only; by default the last 30 days, Thai time). A link can carry 
 language in its fragment, ``/dashboard#key=<token>&lang=en``: the page moves the key into
 sessionStorage and removes the fragment from the address at once (a fragment never reaches the
 server; the browser test uses this). Thai is the default; the switch swaps every label.
+
+This package holds only the page and its scripts; the routes are ``entrypoints/dashboard.py``,
+the figures ``use_cases/dashboard_figures.py`` and their queries ``adapters/dashboard_queries.py``.
 """

@@ -7,15 +7,23 @@ from datetime import datetime
 from services.routing.domain.routing_table import RoutingTable
 from shared.contracts.events import NeedScreened, RoutedCase, TypeAssessment
 from shared.contracts.need_types import Agency, NeedType
+from shared.contracts.offices import Office
 from shared.contracts.person import Contact
-from shared.topics import agency_topic
 
 _ROUTED_NAMESPACE = uuid.UUID("b3c0e0a4-9d7e-4f55-a1c2-6e8f0d2b7c39")
 
 
-def routed_case_id(need_id: uuid.UUID, agency: Agency) -> uuid.UUID:
-    """The same need routed to the same agency always has the same event id."""
-    return uuid.uuid5(_ROUTED_NAMESPACE, f"{need_id}:{agency.value}")
+def routed_case_id(need_id: uuid.UUID, office: Office, *, screening: NeedScreened | None = None) -> uuid.UUID:
+    """The same need routed to the same office always has the same event id; another office, another case.
+
+    A whole-province office keeps the id cases had before offices (need and agency), so a need
+    routed then and re-driven now is still the same case. A screener's decision routes the need
+    again: its cases get new ids, from the decision's.
+    """
+    routed_to = office.agency.value if office.area is None else office.name
+    if screening is not None and screening.screened_by is not None:
+        return uuid.uuid5(_ROUTED_NAMESPACE, f"{need_id}:{routed_to}:{screening.event_id}")
+    return uuid.uuid5(_ROUTED_NAMESPACE, f"{need_id}:{routed_to}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,26 +38,58 @@ class NeedContact:
 def decide_routes(
     screened: NeedScreened, table: RoutingTable, *, contact: NeedContact | None, now: datetime
 ) -> list[RoutedCase]:
-    """One case per agency that handles any of the need's types; none found: manual screening."""
-    by_agency: dict[Agency, list[TypeAssessment]] = {}
+    """One case per office that handles any of the need's types at its place; none found: manual screening.
+
+    A type no rule routes goes to manual screening too, with the reason, beside the types that route.
+    A screener's decision with no type (no labour need) goes nowhere: it only closes the manual case.
+    """
+    if screened.screened_by is not None and not screened.types:
+        return []
+    need = screened.need
+    manual_office = table.manual_screening_office(need.province_code, need.district_code)
+    by_office: dict[Office, list[TypeAssessment]] = {}
     for assessment in screened.types:
-        by_agency.setdefault(table.by_type[assessment.type], []).append(assessment)
-    manual = not by_agency
-    if manual:
-        by_agency[table.manual_screening] = []
+        office = table.office_for(assessment.type, need.province_code, need.district_code)
+        by_office.setdefault(office or manual_office, []).append(assessment)
+    manual_reason: dict[Office, str | None] = {}
+    unrouted = unroutable_types(screened, table)
+    if unrouted:
+        manual_reason[manual_office] = f"no routing rule for: {', '.join(unrouted)}"
+    elif not by_office:
+        by_office[manual_office] = []
+        manual_reason[manual_office] = screened.manual_reason
     return [
-        _case(screened, agency, assessments, contact=contact, manual=manual, now=now)
-        for agency, assessments in sorted(by_agency.items())
+        _case(
+            screened,
+            office,
+            assessments,
+            contact=contact,
+            manual=office in manual_reason,
+            manual_reason=manual_reason.get(office),
+            now=now,
+        )
+        for office, assessments in sorted(by_office.items(), key=lambda item: item[0].name)
+    ]
+
+
+def unroutable_types(screened: NeedScreened, table: RoutingTable) -> list[NeedType]:
+    """The need's types that no rule of ``table`` routes at the need's place."""
+    need = screened.need
+    return [
+        item.type
+        for item in screened.types
+        if table.office_for(item.type, need.province_code, need.district_code) is None
     ]
 
 
 def _case(
     screened: NeedScreened,
-    agency: Agency,
+    office: Office,
     assessments: list[TypeAssessment],
     *,
     contact: NeedContact | None,
     manual: bool,
+    manual_reason: str | None,
     now: datetime,
 ) -> RoutedCase:
     need = screened.need
@@ -57,16 +97,17 @@ def _case(
     protect_identity = any(item.type is NeedType.DRUGS_WORKPLACE for item in screened.types)
     known = contact if contact is not None and not protect_identity else None
     return RoutedCase(
-        event_id=routed_case_id(need.need_id, agency),
+        event_id=routed_case_id(need.need_id, office, screening=screened),
         need_id=need.need_id,
-        agency=agency,
+        agency=office.agency,
+        office=office.name,
         province_code=need.province_code,
         district_code=need.district_code,
         subdistrict_code=need.subdistrict_code,
         types=tuple(item.type for item in assessments),
         assessments=tuple(assessments),
         manual_screening=manual,
-        manual_reason=screened.manual_reason if manual else None,
+        manual_reason=manual_reason,
         description=need.description,
         submitted_at=need.submitted_at,
         routed_at=now,
@@ -76,9 +117,14 @@ def _case(
     )
 
 
+def office_of(case: RoutedCase) -> Office:
+    """The office that must act on a routed case (a case routed before offices: its agency's in its province)."""
+    return Office.parse(case.office) if case.office else Office(case.agency, case.province_code)
+
+
 def topic_of(case: RoutedCase) -> str:
-    """The queue a routed case is published to."""
-    return agency_topic(case.agency, case.province_code)
+    """The queue a routed case is published to: its office's."""
+    return office_of(case).topic
 
 
 def reroute(
@@ -93,10 +139,21 @@ def reroute(
 ) -> RoutedCase:
     """The case an agency sent back as misrouted, forwarded again.
 
-    To ``to`` when the agency named one, otherwise to manual screening at the provincial
-    labour office; the types kept are those the routing table gives the new agency.
+    To the office of ``to`` for the need's place when the agency named one (the office the table
+    gives one of the need's types of that agency, else the agency's office covering the district),
+    otherwise to manual screening at the labour office; the types kept are those the table sends there.
     """
-    target = to or table.manual_screening
-    assessments = [item for item in screened.types if table.by_type[item.type] is target]
-    case = _case(screened, target, assessments, contact=contact, manual=to is None, now=now)
-    return case.model_copy(update={"manual_reason": f"misrouted by {misrouted_by.value}: {reason}"})
+    need = screened.need
+    offices = {
+        item.type: table.office_for(item.type, need.province_code, need.district_code) for item in screened.types
+    }
+    if to is None:
+        office = table.manual_screening_office(need.province_code, need.district_code)
+    else:
+        of_agency = [office for office in offices.values() if office is not None and office.agency is to]
+        office = of_agency[0] if of_agency else table.agency_office(to, need.province_code, need.district_code)
+    assessments = [item for item in screened.types if offices[item.type] == office]
+    manual_reason = f"misrouted by {misrouted_by.value}: {reason}"
+    return _case(
+        screened, office, assessments, contact=contact, manual=to is None, manual_reason=manual_reason, now=now
+    )

@@ -7,9 +7,9 @@ from itertools import islice
 
 from services.screening.domain.evidence import Evidence, EvidenceWeigher
 from services.screening.domain.language import LanguageDetector, LanguageGuess
-from services.screening.domain.lexicon import Lexicon, ModelSettings, load_lexicon
-from services.screening.domain.matching import Matcher, tokenize, warm_up
-from services.screening.domain.ngram import NgramModel, load_model
+from services.screening.domain.lexicon import Lexicon, load_lexicon
+from services.screening.domain.matching import Matcher, Tokens, tokenize, warm_up
+from services.screening.domain.model import ModelSettings, ScreeningModel, load_model, model_from_bytes
 from shared.contracts.need_types import NeedType
 
 SUGGESTED_BY_VOLUNTEER = "suggested_by_volunteer"
@@ -47,19 +47,19 @@ class RuleAssessment:
     evidence: dict[NeedType, tuple[str, ...]]
     near_misses: tuple[str, ...]
     vetoed: frozenset[NeedType]
+    tokens: Tokens  # cut lazily: only when a rule or the model asks for words
 
 
 class Classifier:
-    """Lexicon rules plus an optional n-gram second opinion; immutable, so thread-safe."""
+    """Lexicon rules plus an optional statistical second opinion; immutable, so thread-safe."""
 
-    def __init__(self, lexicon: Lexicon, model: NgramModel | None = None) -> None:
+    def __init__(self, lexicon: Lexicon, model: ScreeningModel | None = None) -> None:
         self._lexicon = lexicon
         self._scoring = lexicon.scoring
         self._language = LanguageDetector(lexicon.language)
         self._matcher = Matcher(lexicon.groups)
         self._weigher = EvidenceWeigher(lexicon)
         self._model = model
-        self._model_settings = lexicon.model
         warm_up(" ".join(lexicon.negation))
 
     @classmethod
@@ -69,7 +69,12 @@ class Classifier:
         The model is loaded only when the lexicon's [model] table switches it on.
         """
         lexicon = load_lexicon(path)
-        return cls(lexicon, load_model(model_path) if lexicon.model.enabled else None)
+        return cls(lexicon, load_model(model_path) if lexicon.model_enabled else None)
+
+    @classmethod
+    def from_model_bytes(cls, data: bytes) -> "Classifier":
+        """Build a classifier from the packaged lexicon and the bytes of one model file."""
+        return cls(load_lexicon(), model_from_bytes(data))
 
     @property
     def version(self) -> str:
@@ -82,15 +87,18 @@ class Classifier:
         """Run the lexicon rules on one description (used by classify and by model selection)."""
         normalised = self._lexicon.normalise(text[: self._scoring.max_chars])
         language = self._language.detect(normalised.text)
-        if not language.supported:
-            return RuleAssessment(normalised.text, language, f"unsupported_language:{language.code}", {}, {}, (), _ALL)
-        if not normalised.text:
-            return RuleAssessment(normalised.text, language, "empty_text", {}, {}, (), _ALL)
         tokens = tokenize(normalised.text)
+        if not language.supported:
+            reason = f"unsupported_language:{language.code}"
+            return RuleAssessment(normalised.text, language, reason, {}, {}, (), _ALL, tokens)
+        if not normalised.text:
+            return RuleAssessment(normalised.text, language, "empty_text", {}, {}, (), _ALL, tokens)
         hits = self._matcher.find(normalised.text, tokens)
         weighed = self._weigher.weigh(normalised, tokens, hits)
         scores, evidence = _scores_by_type(weighed.evidence)
-        return RuleAssessment(normalised.text, language, None, scores, evidence, weighed.near_misses, weighed.vetoed)
+        return RuleAssessment(
+            normalised.text, language, None, scores, evidence, weighed.near_misses, weighed.vetoed, tokens
+        )
 
     def classify(self, text: str, suggested_types: Sequence[NeedType] = ()) -> Classification:
         """Screen one description; never raises on any str."""
@@ -113,8 +121,7 @@ class Classifier:
             if confidence >= self._scoring.threshold_for(need_type):
                 accepted.append(TypeAssessment(need_type, round(confidence, 4), words))
         if self._model is not None:
-            probabilities = self._model.probabilities(rules.normalised)
-            accepted = combine(accepted, rules, probabilities, self._model_settings)
+            accepted = self._with_model(self._model, accepted, rules)
         accepted.sort(key=lambda item: (-item.confidence, _TYPE_ORDER[item.type]))
 
         if accepted:
@@ -133,6 +140,20 @@ class Classifier:
             classifier_version=self.version,
         )
 
+    def _with_model(
+        self, model: ScreeningModel, accepted: list[TypeAssessment], rules: RuleAssessment
+    ) -> list[TypeAssessment]:
+        """Ask the model only where its answer could count, and cut words only where they could."""
+        # A type added after the model was trained has no row in it: the rules alone decide it.
+        candidates = model_candidates(accepted, rules, model.settings) & frozenset(model.types)
+        if not candidates:
+            return accepted
+        taken = {item.type for item in accepted}
+        probabilities = model.opinion(
+            rules.normalised, lambda: rules.tokens.words, candidates - taken, candidates & taken
+        )
+        return accepted if probabilities is None else combine(accepted, rules, probabilities, model.settings)
+
     def _confidence(self, score: float) -> float:
         return score / (score + self._scoring.saturation) if score > 0 else 0.0
 
@@ -142,6 +163,26 @@ class Classifier:
 
 _ALL = frozenset(NeedType)
 MODEL_EVIDENCE_PREFIX = "model:"
+
+
+def model_candidates(
+    accepted: Sequence[TypeAssessment], rules: RuleAssessment, settings: ModelSettings
+) -> frozenset[NeedType]:
+    """Return the types whose probability could change what `combine` returns."""
+    if not _long_enough(rules, settings):
+        return frozenset()
+    droppable = {item.type for item in accepted if item.confidence < settings.weak_confidence and settings.drop_below}
+    if rules.near_misses:
+        return frozenset(droppable)
+    taken = {item.type for item in accepted}
+    addable = {
+        need_type
+        for need_type in NeedType
+        if need_type not in taken
+        and need_type not in rules.vetoed
+        and _needed(need_type, taken, rules, settings) <= 1.0
+    }
+    return frozenset(droppable | addable)
 
 
 def combine(
@@ -156,9 +197,7 @@ def combine(
     negation, conceded clause or near-miss rule. It may also drop a barely accepted rule
     type it finds very unlikely (off when drop_below = 0).
     """
-    # Counting stops at min_letters: a long text need not be counted to the end.
-    letters = islice(filter(str.isalpha, rules.normalised), settings.min_letters)
-    if sum(1 for _ in letters) < settings.min_letters:
+    if not _long_enough(rules, settings):
         return list(accepted)
     result = []
     for item in accepted:
@@ -167,26 +206,36 @@ def combine(
             continue
         result.append(item)
     # A near-miss rule that changed the evidence means the lexicon recognised what this is
-    # not; the model (which never saw such cases) then adds nothing.
+    # not; the model then adds nothing.
     if rules.near_misses:
         return result
     taken = {item.type for item in accepted}
     for need_type, probability in probabilities.items():
         if need_type in taken or need_type in rules.vetoed:
             continue
-        has_rule_evidence = rules.scores.get(need_type, 0.0) > 0
-        needed = settings.probability_for(need_type)
-        if taken:
-            needed = max(needed, settings.additional_probability)
-        if has_rule_evidence:
-            # The lexicon saw words for this type and judged them too weak (ประกันสังคม
-            # alone, ยา outside a workplace): above 1 its verdict stands.
-            needed = max(needed, settings.support_probability)
-        if probability >= needed:
+        if probability >= _needed(need_type, taken, rules, settings):
             words = rules.evidence.get(need_type, ())
             evidence = (*words, f"{MODEL_EVIDENCE_PREFIX}{probability:.2f}")
             result.append(TypeAssessment(need_type, round(probability, 4), evidence))
     return result
+
+
+def _long_enough(rules: RuleAssessment, settings: ModelSettings) -> bool:
+    # Counting stops at min_letters: a long text need not be counted to the end.
+    letters = islice(filter(str.isalpha, rules.normalised), settings.min_letters)
+    return sum(1 for _ in letters) >= settings.min_letters
+
+
+def _needed(need_type: NeedType, taken: set[NeedType], rules: RuleAssessment, settings: ModelSettings) -> float:
+    """The probability at which the model adds a type the rules did not accept."""
+    needed = settings.probability_for(need_type)
+    if taken:
+        needed = max(needed, settings.additional_probability)
+    if rules.scores.get(need_type, 0.0) > 0:
+        # The lexicon saw words for this type and judged them too weak (ประกันสังคม
+        # alone, ยา outside a workplace): above 1 its verdict stands.
+        needed = max(needed, settings.support_for(need_type))
+    return needed
 
 
 def _scores_by_type(

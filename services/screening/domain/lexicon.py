@@ -67,35 +67,6 @@ class ScoringSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class ModelSettings:
-    """How the statistical second opinion (services/screening/model) joins the rules."""
-
-    enabled: bool
-    # A type no rule accepted is added when the model's probability reaches this (per type
-    # overrides in type_probabilities) and nothing in the text speaks against it.
-    accept_probability: float
-    type_probabilities: Mapping[NeedType, float]
-    # A type with some rule evidence below the rule threshold needs at least this
-    # (above 1: never; the lexicon's judgement of its own words stands).
-    support_probability: float
-    # A rule-accepted type whose confidence is below weak_confidence is dropped when the
-    # model's probability is below drop_below (0 = never drop).
-    weak_confidence: float
-    drop_below: float
-    # When the rules already accepted some type, a further type needs at least this.
-    additional_probability: float = 1.0
-    # The model says nothing about a text with fewer letters than this ("ok", ".....").
-    min_letters: int = 0
-
-    def probability_for(self, need_type: NeedType) -> float:
-        """Return the probability the model needs to add one type on its own."""
-        return self.type_probabilities.get(need_type, self.accept_probability)
-
-
-DISABLED_MODEL = ModelSettings(False, 1.0, {}, 1.0, 0.0, 0.0)
-
-
-@dataclass(frozen=True, slots=True)
 class LanguageSettings:
     """Unicode script ranges and the shares that decide the language label."""
 
@@ -120,7 +91,8 @@ class Lexicon:
     contexts: Mapping[str, tuple[str, ...]]
     groups: tuple[TermGroup, ...]
     exclusions: tuple[Exclusion, ...]
-    model: ModelSettings = DISABLED_MODEL
+    # Whether Classifier.load() adds the packaged statistical model to the rules.
+    model_enabled: bool = False
 
     def normalise(self, text: str) -> NormalisedText:
         """Normalise text the way the lexicon's words were normalised."""
@@ -160,7 +132,7 @@ def load_lexicon(path: pathlib.Path | None = None) -> Lexicon:
         contexts=contexts,
         groups=tuple(groups),
         exclusions=tuple(reader.exclusion(raw, contexts) for raw in _get(main, "exclusions", list, main_file, [])),
-        model=_model(_get(main, "model", dict, main_file, {}), main_file),
+        model_enabled=_get(_get(main, "model", dict, main_file, {}), "enabled", bool, main_file, False),
     )
 
 
@@ -290,22 +262,6 @@ def _scoring(raw: Mapping[str, Any], source: pathlib.Path) -> ScoringSettings:
         before_contrast_factor=_get(raw, "before_contrast_factor", float, source),
         negation_window=_get(raw, "negation_window", int, source),
         max_chars=_get(raw, "max_chars", int, source),
-    )
-
-
-def _model(raw: Mapping[str, Any], source: pathlib.Path) -> ModelSettings:
-    if not raw:
-        return DISABLED_MODEL
-    probabilities = _get(raw, "type_probabilities", dict, source, {})
-    return ModelSettings(
-        enabled=_get(raw, "enabled", bool, source),
-        accept_probability=_get(raw, "accept_probability", float, source),
-        type_probabilities={_need_type(key, source): float(value) for key, value in probabilities.items()},
-        support_probability=_get(raw, "support_probability", float, source, 1.0),
-        weak_confidence=_get(raw, "weak_confidence", float, source, 0.0),
-        drop_below=_get(raw, "drop_below", float, source, 0.0),
-        additional_probability=_get(raw, "additional_probability", float, source, 1.0),
-        min_letters=_get(raw, "min_letters", int, source, 0),
     )
 
 

@@ -83,10 +83,10 @@ def tokenize(text: str) -> Tokens:
 def warm_up(sample: str) -> None:
     """Make pythainlp load its dictionary now rather than during the first request."""
     _cut(sample)
-    # The dictionary is some 420,000 objects that live as long as the process. Frozen (with
-    # whatever else is loaded by now), they are left out of the cyclic garbage collector's
-    # full collections, which traversed them all each time: an eighth of the classifier's
-    # CPU in a run that keeps its results, as the benchmark does.
+    # The dictionary is hundreds of thousands of objects that live as long as the process. Frozen
+    # (with whatever else is loaded by now), they are left out of the cyclic garbage collector's
+    # full collections, which traversed them all each time, a large share of the classifier's CPU
+    # in a run that keeps its results (docs/performance-notes.md).
     gc.freeze()
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from services.screening.domain.classifier import Classifier
-from services.screening.evaluation import evaluate, format_table, load_labelled_jsonl
+from services.screening.domain.evaluation import evaluate, format_table, load_labelled_jsonl
 from shared.contracts.need_types import NeedType
 
 DATA = Path(__file__).resolve().parents[2] / "data"

@@ -26,11 +26,18 @@ def test_lexicon_version_is_bumped() -> None:
         "กลับจากเกาหลีครบสัญญาแล้ว อยากหาที่ไปต่อ",
         "อยากย้ายที่ทำงานเพราะไกลบ้านเกินไป",
         "Is there any work for a retired driver near Udon?",
-        "My daughter wants to go picking strawberries in Finland next summer",
     ],
 )
 def test_a_job_search_told_by_what_people_do(classifier: Classifier, text: str) -> None:
     assert types_of(classifier.classify(text)) == {JOBS}
+
+
+def test_the_rules_find_seasonal_berry_picking_abroad() -> None:
+    # Issue 13 lets the model, trained on real text, drop a rule type it accepted weakly and
+    # finds very unlikely; this English phrase is one it drops. The lexicon still knows it.
+    rules_only = Classifier(load_lexicon(), None)
+    text = "My daughter wants to go picking strawberries in Finland next summer"
+    assert types_of(rules_only.classify(text)) == {JOBS}
 
 
 @pytest.mark.parametrize(

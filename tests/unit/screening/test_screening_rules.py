@@ -143,7 +143,7 @@ def test_an_exclusion_that_names_an_unknown_context_is_a_named_error(tmp_path: P
     assert broken != main
     path = tmp_path / "screening.toml"
     path.write_text(broken, encoding="utf-8")
-    for name in ("jobs", "skills", "ss40", "unfair_labour", "migrant_labour", "drugs_workplace"):
+    for name in (need_type.value for need_type in NeedType):
         (tmp_path / f"{name}.toml").write_text(
             (DEFAULT_LEXICON_DIR / f"{name}.toml").read_text(encoding="utf-8"), encoding="utf-8"
         )

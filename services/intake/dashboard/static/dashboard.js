@@ -2,19 +2,24 @@
 // A link may carry the key (and the language) in its fragment: #key=<token>&lang=en. The page
 // moves the key into sessionStorage and removes the fragment from the address straight away.
 
-import { AGENCIES, LABELS, LOCALES, STATUSES, TYPES } from "./labels.js";
+import { LABELS, LOCALES } from "./labels.js";
+import { AGENCIES, CASE_STATES, STATUSES, TYPES } from "./vocabulary.js";
 import { barChart, durationChart, h, legend, sortableTable, stackedBars, tileMap } from "./charts.js";
 import { TILES } from "./tiles.js";
+import { renderShadow } from "./shadow.js";
+import { renderClusters } from "./clusters.js";
 
 const KEY = "needs-router.dashboard.key";
 const LANGUAGE = "needs-router.dashboard.language";
-const STATUS_ORDER = ["routed", "accepted", "in_progress", "resolved", "misrouted"];
+const STATUS_ORDER = CASE_STATES;
 const MAP_METRICS = ["needs", "routed", "open", "overdue"];
 const FIRST_CASES = 6; // the oldest overdue cases shown; the rest behind "more"
 
 const page = {
   language: "th",
   data: null,
+  shadow: null,
+  clusters: null,
   metric: "needs",
 };
 
@@ -90,11 +95,22 @@ async function load() {
     return setState("error", `${t("failed")} (${response.status}) ${problems}`, true);
   }
   page.data = await response.json();
+  page.shadow = await loadPanel("v1/dashboard/shadow", key);
+  page.clusters = await loadPanel("v1/dashboard/clusters", key);
   $("from").value = page.data.period.first_day;
   $("to").value = page.data.period.last_day;
   render();
 }
 
+async function loadPanel(path, key) {
+  // The shadow and cluster panels are extra: if one cannot be read, the rest of the dashboard still shows.
+  try {
+    const response = await fetch(path, { headers: { Authorization: `Bearer ${key}` }, cache: "no-store" });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
 function render() {
   const data = page.data;
   if (!data) return;
@@ -107,6 +123,9 @@ function render() {
   renderMap(data);
   renderProvinceTable(data);
   renderDeadLetters(data);
+  const typeName = (type) => TYPES[page.language][type] ?? type;
+  renderClusters($("clusters"), page.clusters, { t, number, typeName, language: page.language });
+  renderShadow($("shadow"), page.shadow, { t, date, number, typeName });
   $("generated").textContent = date(data.generated_at, true);
   $("generated").dateTime = data.generated_at;
 }

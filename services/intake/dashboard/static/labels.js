@@ -1,4 +1,5 @@
-// Every label of the dashboard, Thai first; the page swaps all of them with the language switch.
+// The page's own words, Thai first; the page swaps all of them with the language switch.
+// Need types, agencies and case states come from vocabulary.js, which the server writes.
 
 export const LABELS = {
   th: {
@@ -45,6 +46,21 @@ export const LABELS = {
     by_consumer: "ตามบริการที่อ่าน",
     latest: "ล่าสุด",
     none_dead: "ไม่มีข้อความที่อ่านไม่ได้ในช่วงนี้",
+    clusters_title: "กลุ่มเรื่องที่น่าจะเป็นปัญหาเดียวกัน (ใหญ่สุดก่อน)",
+    clusters_none: "ยังไม่มีกลุ่มเรื่องที่ยังไม่เสร็จ",
+    clusters_unavailable: "อ่านข้อมูลกลุ่มเรื่องไม่ได้",
+    clusters_needs: "เรื่อง",
+    clusters_age: "เรื่องแรกเมื่อ",
+    clusters_days: "วันก่อน",
+    shadow_title: "โมเดลทดลองคัดกรองต่างจากโมเดลที่ใช้งาน",
+    shadow_none: "ไม่มีโมเดลทดลองทำงานคู่กันอยู่ (needs-router models shadow)",
+    shadow_unavailable: "อ่านข้อมูลโมเดลทดลองไม่ได้",
+    shadow_model: "โมเดลทดลอง",
+    shadow_disagreements: "เรื่องที่คัดกรองต่างกัน",
+    shadow_agrees: "ยังไม่มีเรื่องที่คัดกรองต่างกัน",
+    shadow_live: "ที่ใช้งาน",
+    shadow_would: "โมเดลทดลอง",
+    shadow_manual: "คัดกรองด้วยเจ้าหน้าที่",
     replayed: "ส่งซ้ำแล้ว",
     waiting: "รอแก้ไข",
     province_map: "แผนที่จังหวัด",
@@ -109,6 +125,21 @@ export const LABELS = {
     by_consumer: "By consumer",
     latest: "Latest",
     none_dead: "No dead letters in this period",
+    clusters_title: "Related needs: the largest open clusters",
+    clusters_none: "No open cluster of related needs yet",
+    clusters_unavailable: "The clusters could not be read",
+    clusters_needs: "needs",
+    clusters_age: "first",
+    clusters_days: "days ago",
+    shadow_title: "Shadow model: where it screens differently",
+    shadow_none: "No shadow model is running beside the live one (needs-router models shadow)",
+    shadow_unavailable: "The shadow model's figures could not be read",
+    shadow_model: "Shadow model",
+    shadow_disagreements: "needs screened differently",
+    shadow_agrees: "No need screened differently yet",
+    shadow_live: "live",
+    shadow_would: "shadow",
+    shadow_manual: "manual screening",
     replayed: "replayed",
     waiting: "waiting",
     province_map: "Province map",
@@ -128,66 +159,6 @@ export const LABELS = {
     no_provinces: "No province figures in this period",
     more: "more",
     less: "fewer",
-  },
-};
-
-export const TYPES = {
-  th: {
-    jobs: "หางาน / จัดหางาน",
-    skills: "ฝึกอาชีพ / พัฒนาฝีมือ",
-    ss40: "ประกันสังคม ม.40",
-    unfair_labour: "ค่าจ้าง / เลิกจ้างไม่เป็นธรรม",
-    migrant_labour: "แรงงานต่างด้าว",
-    drugs_workplace: "ยาเสพติดในสถานประกอบการ",
-    manual: "คัดกรองโดยเจ้าหน้าที่",
-  },
-  en: {
-    jobs: "Jobs and placement",
-    skills: "Skills and training",
-    ss40: "Social security, section 40",
-    unfair_labour: "Unfair labour practice",
-    migrant_labour: "Migrant labour",
-    drugs_workplace: "Drugs in the workplace",
-    manual: "Manual screening",
-  },
-};
-
-// The five provincial offices, as DOMAIN.md names them.
-export const AGENCIES = {
-  th: {
-    doe: "สำนักงานจัดหางานจังหวัด",
-    dsd: "สถาบัน/สำนักงานพัฒนาฝีมือแรงงาน",
-    sso: "สำนักงานประกันสังคมจังหวัด",
-    dlpw: "สำนักงานสวัสดิการและคุ้มครองแรงงานจังหวัด",
-    mol: "สำนักงานแรงงานจังหวัด",
-  },
-  en: {
-    doe: "Provincial Employment Office (DOE)",
-    dsd: "Skill Development Institute/Office (DSD)",
-    sso: "Provincial Social Security Office (SSO)",
-    dlpw: "Labour Protection and Welfare Office (DLPW)",
-    mol: "Provincial Labour Office (MOL)",
-  },
-};
-
-export const STATUSES = {
-  th: {
-    routed: "รอรับเรื่อง",
-    accepted: "รับเรื่องแล้ว",
-    in_progress: "กำลังดำเนินการ",
-    resolved: "แก้ไขแล้ว",
-    misrouted: "ส่งผิดหน่วยงาน",
-    not_accepted: "ไม่รับเรื่องภายในกำหนด",
-    not_resolved: "ไม่แล้วเสร็จภายในกำหนด",
-  },
-  en: {
-    routed: "Awaiting acceptance",
-    accepted: "Accepted",
-    in_progress: "In progress",
-    resolved: "Resolved",
-    misrouted: "Misrouted",
-    not_accepted: "Not accepted in time",
-    not_resolved: "Not resolved in time",
   },
 };
 

@@ -1,1 +1,0 @@
-"""Who may call intake: API keys, roles and scopes, rate limits, and the audit trail."""

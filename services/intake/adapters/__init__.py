@@ -1,0 +1,1 @@
+"""Intake's PostgreSQL and its outbox relay to Kafka."""

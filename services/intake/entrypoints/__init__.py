@@ -1,0 +1,1 @@
+"""Intake's HTTP endpoints: thin, they hand over to the use cases."""

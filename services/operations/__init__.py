@@ -1,0 +1,1 @@
+"""Operators' work on the whole system rather than on one service: backups and restores."""

@@ -1,0 +1,299 @@
+"""Routing's related-needs lookup in PostgreSQL (routing.related_needs, migrations 0017 and 0021).
+
+Needs of one province and type are placed one transaction at a time: each transaction takes a
+transaction-scoped advisory lock per (province, type) it places needs in, in one order, before
+reading the candidates. Needs routed at once by several partitions or replicas therefore see
+each other's placements and end in one cluster with one id; needs of other keys are placed
+meanwhile.
+
+Each replica keeps the candidates of the keys it has placed needs in, with their 4-grams
+indexed (``Candidates``), from one batch to the next: under the lock it reads only the needs
+placed since it last looked (by any replica: placements of one key are numbered in the order of
+their locks), and a need's 4-grams are made once per replica. Whether a matching candidate is
+still open (not every case of it resolved) is asked only of the candidates that match.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from services.routing.domain.related_needs import (
+    Candidates,
+    Clustered,
+    ClusterKey,
+    KnownNeed,
+    Member,
+    NewNeed,
+    Placement,
+    RelatedNeedsPolicy,
+    features,
+    first_cluster_id,
+    load_weights,
+    place,
+)
+from shared.contracts.need_types import NeedType
+from shared.contracts.offices import Office
+from shared.database import Connection
+
+# The advisory locks of this lookup, apart from any other lock on the same server.
+_LOCK_PREFIX = "routing.related_needs:"
+
+
+@dataclass(slots=True)
+class _Kept:
+    """One key's candidates as this replica keeps them, and the newest placement of the key it has read."""
+
+    candidates: Candidates = field(default_factory=Candidates)
+    routed_at: dict[UUID, datetime] = field(default_factory=dict)
+    last_placed: int = 0
+
+    def add(self, need: KnownNeed, routed_at: datetime, placed: int) -> None:
+        """Keep ``need`` (``place`` has already added the needs it placed to the candidates)."""
+        if need.need_id not in self.candidates:
+            self.candidates.add(need)
+        self.routed_at[need.need_id] = routed_at
+        self.last_placed = max(self.last_placed, placed)
+
+    def forget(self, *, before: datetime, keep: int) -> None:
+        """Drop the needs routed before ``before``, then the oldest beyond the newest ``keep``."""
+        for need_id in [need_id for need_id, routed_at in self.routed_at.items() if routed_at < before]:
+            self._drop(need_id)
+        for need_id in self.candidates.oldest()[: max(len(self.candidates) - keep, 0)]:
+            self._drop(need_id)
+
+    def _drop(self, need_id: UUID) -> None:
+        self.candidates.remove(need_id)
+        self.routed_at.pop(need_id, None)
+
+
+class RelatedNeedsStore:
+    """Places routed needs in clusters of earlier open needs, serialised per (province, type)."""
+
+    def __init__(self, pool: asyncpg.Pool, policy: RelatedNeedsPolicy) -> None:
+        self._pool = pool
+        self.policy = policy
+        self._kept: dict[ClusterKey, _Kept] = {}
+        load_weights()
+
+    async def place(self, needs: Sequence[NewNeed], *, now: datetime) -> list[Clustered]:
+        """Place ``needs`` (in order) and return those that share a cluster with any other need.
+
+        A need placed before (a batch read again) keeps its cluster and is not placed again.
+        """
+        needs = list({need.need_id: need for need in needs}.values())  # a record redelivered within its batch
+        if not needs:
+            return []
+        keys = sorted({need.key for need in needs}, key=lambda key: (key.province_code, key.need_type.value))
+        try:
+            clusters, members = await self._place(needs, keys, now=now)
+        except BaseException:
+            # What was kept may now hold placements the database rolled back: read those keys afresh.
+            for key in keys:
+                self._kept.pop(key, None)
+            raise
+        types = {need.need_id: need.key.need_type for need in needs}
+        in_clusters = []
+        for need_id, (cluster_id, placed) in clusters.items():
+            others = [member for member in members[cluster_id] if member.need_id != need_id]
+            if others:
+                in_clusters.append(
+                    Clustered(
+                        need_id=need_id,
+                        cluster_id=cluster_id,
+                        need_type=types[need_id],
+                        placed=placed,
+                        joined=cluster_id != first_cluster_id(need_id),
+                        others=tuple(others[-self.policy.max_related :]),
+                    )
+                )
+        return in_clusters
+
+    async def _place(
+        self, needs: Sequence[NewNeed], keys: Sequence[ClusterKey], *, now: datetime
+    ) -> tuple[dict[UUID, tuple[UUID, int]], dict[UUID, list[Member]]]:
+        async with self._pool.acquire() as connection, connection.transaction():
+            await _lock(connection, keys)
+            placed_before = await _placed_before(connection, [need.need_id for need in needs])
+            fresh = [need for need in needs if need.need_id not in placed_before]
+            kept = await self._refresh(connection, keys, now=now)
+            threshold = self.policy.threshold
+            matched = {need.need_id: kept[need.key].candidates.matches(need.features, threshold) for need in fresh}
+            matching = {need_id for found in matched.values() for _, need_id in found}
+            closed = await _closed(connection, matching) if matching else set()
+            by_key: dict[ClusterKey, list[NewNeed]] = defaultdict(list)
+            for need in fresh:
+                by_key[need.key].append(need)
+            placements = [
+                placement
+                for key, of_key in by_key.items()
+                for placement in place(
+                    of_key, kept[key].candidates, threshold=threshold, closed=closed, matched=matched
+                )
+            ]
+            order = await _insert(connection, placements)
+            for placement in placements:
+                need = placement.need
+                kept[need.key].add(
+                    KnownNeed(need.need_id, placement.cluster_id, need.features), now, order[need.need_id]
+                )
+            for key in keys:
+                kept[key].forget(before=now - self.policy.window, keep=self.policy.max_candidates)
+            clusters = {
+                **placed_before,
+                **{
+                    placement.need.need_id: (placement.cluster_id, order[placement.need.need_id])
+                    for placement in placements
+                },
+            }
+            # Only a cluster someone joined has more than one need: most needs start their own.
+            joined = {
+                cluster_id for need_id, (cluster_id, _) in clusters.items() if cluster_id != first_cluster_id(need_id)
+            }
+            members = await _newest_members(connection, joined, limit=self.policy.max_related + 1)
+        return clusters, members
+
+    async def _refresh(
+        self, connection: Connection, keys: Sequence[ClusterKey], *, now: datetime
+    ) -> dict[ClusterKey, _Kept]:
+        """The kept candidates of each key, with what other replicas placed since this one last looked.
+
+        A key seen for the first time gets its newest ``max_candidates`` open needs of the window.
+        """
+        since = now - self.policy.window
+        new_keys = [key for key in keys if key not in self._kept]
+        rows = list(await _first_candidates(connection, new_keys, since=since, limit=self.policy.max_candidates))
+        known_keys = [key for key in keys if key in self._kept]
+        if known_keys:
+            rows += await connection.fetch(
+                """
+                SELECT r.province_code, r.need_type, r.need_id, r.cluster_id, r.letters, r.routed_at, r.placed
+                FROM unnest($1::text[], $2::text[], $3::bigint[]) AS k(province_code, need_type, last_placed)
+                JOIN related_needs r ON r.province_code = k.province_code AND r.need_type = k.need_type
+                     AND r.placed > k.last_placed AND r.routed_at >= $4
+                ORDER BY r.placed
+                """,
+                [key.province_code for key in known_keys], [key.need_type.value for key in known_keys],
+                [self._kept[key].last_placed for key in known_keys], since,
+            )  # fmt: skip
+        for key in new_keys:
+            self._kept[key] = _Kept()
+        for row in rows:
+            key = ClusterKey(row["province_code"], NeedType(row["need_type"]))
+            known = KnownNeed(row["need_id"], row["cluster_id"], features(row["letters"]))
+            self._kept[key].add(known, row["routed_at"], row["placed"])
+        return {key: self._kept[key] for key in keys}
+
+
+async def _first_candidates(
+    connection: Connection, keys: Sequence[ClusterKey], *, since: datetime, limit: int
+) -> list[asyncpg.Record]:
+    """Each key's newest ``limit`` open needs routed since ``since``, oldest of them first.
+
+    A need is open until every case of it is resolved; one whose cases are not recorded yet
+    (routed a moment ago by another replica) is open.
+    """
+    if not keys:
+        return []
+    return await connection.fetch(
+        """
+        SELECT * FROM (
+            SELECT k.province_code, k.need_type, r.need_id, r.cluster_id, r.letters, r.routed_at, r.placed
+            FROM unnest($1::text[], $2::text[]) AS k(province_code, need_type)
+            CROSS JOIN LATERAL (
+                SELECT r.need_id, r.cluster_id, r.letters, r.routed_at, r.placed FROM related_needs r
+                WHERE r.province_code = k.province_code AND r.need_type = k.need_type AND r.routed_at >= $3
+                  AND NOT (
+                      EXISTS (SELECT 1 FROM routed_cases c WHERE c.need_id = r.need_id)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM routed_cases c WHERE c.need_id = r.need_id AND c.status <> 'resolved'
+                      )
+                  )
+                ORDER BY r.placed DESC
+                LIMIT $4
+            ) AS r
+        ) AS newest
+        ORDER BY placed
+        """,
+        [key.province_code for key in keys], [key.need_type.value for key in keys], since, limit,
+    )  # fmt: skip
+
+
+async def _closed(connection: Connection, need_ids: set[UUID]) -> set[UUID]:
+    """Which of ``need_ids`` are closed: every case of them recorded and resolved."""
+    rows = await connection.fetch(
+        """
+        SELECT n.need_id FROM unnest($1::uuid[]) AS n(need_id)
+        WHERE EXISTS (SELECT 1 FROM routed_cases c WHERE c.need_id = n.need_id)
+          AND NOT EXISTS (SELECT 1 FROM routed_cases c WHERE c.need_id = n.need_id AND c.status <> 'resolved')
+        """,
+        list(need_ids),
+    )
+    return {row["need_id"] for row in rows}
+
+
+async def _lock(connection: Connection, keys: Sequence[ClusterKey]) -> None:
+    # One order for every transaction (sorted by lock id), so two batches never wait on each other in a cycle.
+    await connection.execute(
+        "SELECT pg_advisory_xact_lock(lock_id) FROM"
+        " (SELECT DISTINCT hashtextextended($1 || key, 0) AS lock_id FROM unnest($2::text[]) AS key ORDER BY 1) AS ids",
+        _LOCK_PREFIX, [f"{key.province_code}:{key.need_type.value}" for key in keys],
+    )  # fmt: skip
+
+
+async def _placed_before(connection: Connection, need_ids: Sequence[UUID]) -> dict[UUID, tuple[UUID, int]]:
+    rows = await connection.fetch(
+        "SELECT need_id, cluster_id, placed FROM related_needs WHERE need_id = ANY($1::uuid[])", list(need_ids)
+    )
+    return {row["need_id"]: (row["cluster_id"], row["placed"]) for row in rows}
+
+
+async def _insert(connection: Connection, placements: Sequence[Placement]) -> dict[UUID, int]:
+    """Store the placements; the place each took in the order of placing."""
+    if not placements:
+        return {}
+    # One statement for the batch, in the batch's order: a row at a time costs a round trip each.
+    rows = await connection.fetch(
+        """
+        INSERT INTO related_needs (need_id, province_code, district_code, need_type, cluster_id, letters, offices,
+            routed_at)
+        SELECT need_id, province_code, district_code, need_type, cluster_id, letters,
+               string_to_array(offices, ' '), routed_at
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[],
+                    $8::timestamptz[])
+            WITH ORDINALITY AS placed(need_id, province_code, district_code, need_type, cluster_id, letters, offices,
+                routed_at, position)
+        ORDER BY position
+        RETURNING need_id, placed
+        """,
+        [p.need.need_id for p in placements], [p.need.key.province_code for p in placements],
+        [p.need.district_code for p in placements], [p.need.key.need_type.value for p in placements],
+        [p.cluster_id for p in placements], [p.need.letters for p in placements],
+        [" ".join(office.name for office in p.need.offices) for p in placements],
+        [p.need.routed_at for p in placements],
+    )  # fmt: skip
+    return {row["need_id"]: row["placed"] for row in rows}
+
+
+async def _newest_members(connection: Connection, cluster_ids: set[UUID], *, limit: int) -> dict[UUID, list[Member]]:
+    """The newest ``limit`` needs of each cluster, oldest of them first."""
+    rows = await connection.fetch(
+        """
+        SELECT cluster_id, need_id, offices, placed FROM (
+            SELECT cluster_id, need_id, offices, placed,
+                   row_number() OVER (PARTITION BY cluster_id ORDER BY placed DESC) AS newest
+            FROM related_needs WHERE cluster_id = ANY($1::uuid[])
+        ) AS members
+        WHERE newest <= $2
+        ORDER BY placed
+        """,
+        list(cluster_ids), limit,
+    )  # fmt: skip
+    members: dict[UUID, list[Member]] = defaultdict(list)
+    for row in rows:
+        offices = tuple(Office.parse(name) for name in row["offices"])
+        members[row["cluster_id"]].append(Member(row["need_id"], offices, row["placed"]))
+    return members

@@ -1,0 +1,1 @@
+"""What routing does: route screened needs, apply agencies' reports, escalate overdue cases."""

@@ -1,0 +1,1 @@
+"""Screening's PostgreSQL."""

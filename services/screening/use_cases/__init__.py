@@ -1,0 +1,1 @@
+"""What screening does: classify each new need and publish the result."""

@@ -1,0 +1,1 @@
+"""Training screening's model (scikit-learn, the `training` extra); the services only load the result."""
