@@ -257,7 +257,9 @@ class CaseUpdated(Event):
     Internal: it carries no identity and no description, only what other services project.
     ``routed`` names the agency's topic and province, the case's event id, its types and whether
     it went to manual screening (also for a case an agency sent back, after its ``misrouted``
-    status); ``status`` is an agency's report routing accepted, with its event id, note and outcome;
+    status); ``status`` is an agency's report routing accepted, with its event id, note and outcome,
+    or routing's own close of a manual-screening case a screener decided (``manual_screening``
+    set: the need's agency may also hold a case the decision just routed, which stays open);
     ``escalated`` says which service level passed. A ``routed`` update of a need that joined a
     cluster names the cluster, its type and the other needs in it so far. ``event_id`` follows
     from the fact it reports, so publishing it again keeps it.

@@ -33,13 +33,13 @@ from services.routing.use_cases.route_screened_needs import Router, route
 from shared.batch_consumption import BatchConsumption
 from shared.case_status import ServiceLevels
 from shared.contracts.cloud_events import Source
-from shared.contracts.events import CaseEscalated, CaseStatusReport, NeedScreened
+from shared.contracts.events import CaseEscalated, CaseStatusReport, CaseUpdated, NeedScreened
 from shared.contracts.need_types import Agency, NeedType
 from shared.contracts.offices import Office
 from shared.database import create_pool
 from shared.kafka import OutgoingMessage, create_broker, create_topics, publish_all
 from shared.settings import InfrastructureSettings
-from shared.topics import CASE_STATUS, NEEDS_SCREENED
+from shared.topics import CASE_STATUS, CASES_UPDATED, NEEDS_SCREENED
 from tests.polling import eventually
 from tests.topic_reader import read_records
 from tests.unit.factories import screened
@@ -235,6 +235,30 @@ async def test_an_escalation_read_before_its_case_is_kept_for_it(parts: Parts) -
     followed = {found.case_event_id: found for found in await case_work.follow_up(parts.inbox, labour_office)}
     assert followed[case.event_id].escalated == "not_accepted"
     assert followed[case.event_id].holder is None
+
+
+async def test_a_screeners_decision_closes_the_manual_case_not_the_case_it_routed_to_the_same_office(
+    parts: Parts,
+) -> None:
+    # A drug tip screened by hand goes to the labour office, which also held its manual-screening
+    # case; the inbox reads the new case (agency.mol.33) before routing's close (cases.updated.v1).
+    manual = screened(manual_reason="no_type_matched")
+    [manual_case] = route([manual], table=TABLE, contacts={}).results[0].cases
+    decision = screened(NeedType.DRUGS_WORKPLACE, need=manual.need).model_copy(update={"screened_by": "สมศรี"})
+    decided = route([decision], table=TABLE, contacts={})
+    [drug_case] = decided.results[0].cases
+    [close] = [update for update in decided.messages if update.topic == CASES_UPDATED
+               and CaseUpdated.model_validate_json(update.value).change == "status"]  # fmt: skip
+    projection = CaseProjection(parts.inbox.pool)
+    mol = Office.parse("mol.33")
+    await projection.record([Learnt(manual_case, mol)], [], commit_after=None)
+    await projection.record(
+        [Learnt(drug_case, mol), Learnt(CaseUpdated.model_validate_json(close.value), None)], [], commit_after=None
+    )
+    async with parts.inbox.pool.acquire() as connection:
+        rows = await connection.fetch("SELECT case_event_id, status FROM cases WHERE need_id = $1", manual.need.need_id)
+    statuses = {row["case_event_id"]: row["status"] for row in rows}
+    assert statuses == {manual_case.event_id: "resolved", drug_case.event_id: "routed"}
 
 
 async def test_a_topic_made_after_the_inbox_started_is_read_without_a_restart(parts: Parts) -> None:

@@ -16,6 +16,8 @@ from services.intake.adapters.projection import wait_for_case
 from services.intake.domain.geography import locate
 from services.intake.domain.submission import NeedSubmission, accept
 from services.intake.use_cases.project_events import CASE_UPDATES, SCREENINGS, projections
+from services.routing.domain.routing_table import RoutingTable
+from services.routing.use_cases.route_screened_needs import route
 from shared.batch_consumption import BatchConsumption
 from shared.contracts.events import CaseStatusReport, CaseUpdated, Event, NeedScreened, TypeAssessment
 from shared.contracts.need_types import Agency, NeedType
@@ -168,3 +170,30 @@ async def test_a_read_waits_for_a_case_the_copy_does_not_know_yet_and_not_for_on
     assert time.monotonic() - started < 1, "the need is routed, to another agency: no wait"
     async with pool.acquire() as connection:
         assert await database.case_state(connection, screened.need.need_id, Agency.DLPW) == "routed"
+
+
+async def test_a_screeners_decision_closes_the_manual_case_and_leaves_the_case_it_routed_to_the_same_agency_open(
+    pool: asyncpg.Pool, broker: KafkaBroker
+) -> None:
+    stored = await stored_need(pool)
+    manual = stored.model_copy(update={"types": (), "manual_reason": "no_type_matched"})
+    decision = stored.model_copy(
+        update={"types": (TypeAssessment(type=NeedType.DRUGS_WORKPLACE, confidence=1.0, evidence=()),),
+                "screened_by": "สมศรี", "screened_at": NOW + timedelta(minutes=30)}
+    )  # fmt: skip
+    table = RoutingTable.from_rows({need_type.value: need_type.default_agency.value for need_type in NeedType})
+    # As routing publishes them: the manual case, then the drug tip's case at the same agency, then the close.
+    published = [
+        message for screened in (manual, decision) for message in route([screened], table=table, contacts={}).messages
+    ]
+    told = [message for message in published if message.topic == CASES_UPDATED]
+    _, updates = copies(pool, broker)
+    await updates.handle([Record(message.value, topic=CASES_UPDATED, offset=i) for i, message in enumerate(told)])
+
+    async with pool.acquire() as connection:
+        found = await database.need_status(connection, stored.need.need_id)
+    assert found is not None
+    assert sorted((row["agency"], row["types"], row["status"]) for row in found.routed) == [
+        ("mol", [], "resolved"),
+        ("mol", ["drugs_workplace"], "routed"),
+    ]

@@ -110,13 +110,15 @@ async def _escalated(connection: Connection, escalation: CaseEscalated) -> None:
     )
 
 
-async def _case_at(connection: Connection, need_id: UUID, agency: str) -> asyncpg.Record | None:
-    """The need's case at the agency: the open one, else the latest."""
+async def _case_at(
+    connection: Connection, need_id: UUID, agency: str, *, manual_screening: bool = False
+) -> asyncpg.Record | None:
+    """The need's case at the agency: the open one, else the latest; its manual-screening case if asked for."""
     row: asyncpg.Record | None = await connection.fetchrow(
         "SELECT case_event_id, status, reported_status, reported_event, reported_at FROM cases"
-        " WHERE need_id = $1 AND agency = $2"
+        " WHERE need_id = $1 AND agency = $2 AND (manual_screening OR NOT $4)"
         " ORDER BY status = ANY($3::text[]) DESC, routed_at DESC LIMIT 1",
-        need_id, agency, list(OPEN_STATUSES),
+        need_id, agency, list(OPEN_STATUSES), manual_screening,
     )  # fmt: skip
     return row
 
@@ -138,7 +140,9 @@ async def _move_on(connection: Connection, case_event_id: UUID, current: str, re
 
 async def _status(connection: Connection, update: CaseUpdated) -> None:
     assert update.status is not None
-    row = await _case_at(connection, update.need_id, update.agency.value)
+    # A screener's decision closes the manual-screening case, not the case it may have just routed
+    # to the same agency (the labour office's own types), which is read first when in the same batch.
+    row = await _case_at(connection, update.need_id, update.agency.value, manual_screening=update.manual_screening)
     detail = update.reason or ""
     if update.reroute_to is not None:
         detail += f" → {update.reroute_to.value}"

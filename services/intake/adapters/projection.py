@@ -139,14 +139,19 @@ async def _status(connection: Connection, update: CaseUpdated) -> None:
     )  # fmt: skip
     if not new:
         return
+    # The report's case is the agency's latest; routing's close of a manual-screening case is that
+    # case, even when the screener's decision has already routed the need to the same agency again.
     await connection.execute(
         """
         UPDATE need_cases SET status = $3, status_at = $4,
             accepted_at = CASE WHEN $3 = 'accepted' THEN $4 ELSE accepted_at END,
             resolved_at = CASE WHEN $3 = 'resolved' THEN $4 ELSE resolved_at END
-        WHERE need_id = $1 AND agency = $2
+        WHERE event_id = (
+            SELECT event_id FROM need_cases WHERE need_id = $1 AND agency = $2 AND (manual_screening OR NOT $5)
+            ORDER BY routed_at DESC LIMIT 1
+        )
         """,
-        update.need_id, update.agency.value, update.status, update.updated_at,
+        update.need_id, update.agency.value, update.status, update.updated_at, update.manual_screening,
     )  # fmt: skip
 
 

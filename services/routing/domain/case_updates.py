@@ -60,6 +60,7 @@ def screened_by_hand_update(screened: NeedScreened, *, manual_screening: Agency)
         agency=manual_screening,
         updated_at=screened.screened_at,
         status="resolved",
+        manual_screening=True,
     )
 
 
