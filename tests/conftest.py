@@ -5,6 +5,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -104,9 +105,9 @@ async def admin(pool: asyncpg.Pool) -> dict[str, str]:
     return {"Authorization": await issue_key(pool, Role.ADMIN, owner="ministry-admin")}
 
 
-@pytest.fixture(scope="module")
-def intake_url(intake_settings: IntakeSettings) -> Iterator[str]:
-    """Intake as its own process (`needs-router serve intake`) on the session's infrastructure, ready."""
+@contextmanager
+def intake_process(intake_settings: IntakeSettings, **extra_env: str) -> Iterator[str]:
+    """Intake as its own process (`needs-router serve intake`) on the session's infrastructure, ready: its URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -114,6 +115,7 @@ def intake_url(intake_settings: IntakeSettings) -> Iterator[str]:
         "DATABASE_URL": intake_settings.database_url,
         "PERSONAL_DATA_KEY": intake_settings.personal_data_key.get_secret_value(),
         "INTAKE_PORT": str(port),
+        **extra_env,
     }
     process = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "intake"], env=env)
     try:
@@ -124,6 +126,13 @@ def intake_url(intake_settings: IntakeSettings) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def intake_url(intake_settings: IntakeSettings) -> Iterator[str]:
+    """Intake as its own process on the session's infrastructure, ready."""
+    with intake_process(intake_settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
