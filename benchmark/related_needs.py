@@ -6,11 +6,12 @@ publish to the broker, record in PostgreSQL) with the lookup off and on in turns
 fresh needs, so both see the same broker and database as they warm and fill. Two workloads, one
 after the other: the benchmark's template texts, where nearly every need is a near-copy of an
 earlier one of its province and type (the lookup's worst case: almost all cluster, and every
-cluster tells its earlier cases), and the real snippets of training/data/real/ as descriptions,
-which differ as real reports do. It prints needs per second of each, the ratio on/off of each
-alternation (one turn off and one on) and their median, and how many needs ended in a cluster;
-it asserts nothing. Starts its own embedded broker and PostgreSQL
-unless KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL are set.
+cluster tells its earlier cases, at most once per link interval each; the flush that tells what
+was held back runs after every batch with the lookup on, inside the timed turn), and the real
+snippets of training/data/real/ as descriptions, which differ as real reports do. It prints
+needs per second of each, the ratio on/off of each alternation (one turn off and one on) and
+their median, and how many needs ended in a cluster; it asserts nothing. Starts its own embedded
+broker and PostgreSQL unless KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL are set.
 """
 
 import asyncio
@@ -32,6 +33,7 @@ from services.routing.adapters.related_needs import RelatedNeedsStore
 from services.routing.app import routing_batches
 from services.routing.domain.related_needs import RelatedNeedsPolicy
 from services.routing.use_cases.route_screened_needs import Router
+from services.routing.use_cases.tell_held_back_cases import tell_held_back_cases
 from services.screening.domain.classifier import Classifier
 from services.screening.domain.screening_result import screened_event
 from services.supervisor import prepare_infrastructure
@@ -77,9 +79,10 @@ async def run(
     broker = create_broker(settings, client_id="bench-related-needs")
     await broker.connect()
     store = RoutingStore(pool, refresh_s=5)
+    policy = RelatedNeedsPolicy()
     routers = {
         "off": routing_batches(Router(store=store), broker),
-        "on": routing_batches(Router(store=store, related=RelatedNeedsStore(pool, RelatedNeedsPolicy())), broker),
+        "on": routing_batches(Router(store=store, related=RelatedNeedsStore(pool, policy)), broker),
     }
     seconds = dict.fromkeys(routers, 0.0)
     routed = dict.fromkeys(routers, 0)
@@ -105,6 +108,8 @@ async def run(
                 started = time.perf_counter()
                 for start in range(0, len(records), batch):
                     await routers[mode].handle(records[start : start + batch])
+                    if mode == "on":  # the flush of held-back case.linked: once a batch here, once a second in routing
+                        await tell_held_back_cases(pool, broker, policy)
                 turn_seconds[mode] = time.perf_counter() - started
                 seconds[mode] += turn_seconds[mode]
                 routed[mode] += len(records)

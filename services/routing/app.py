@@ -16,6 +16,7 @@ from services.routing.use_cases.apply_status_reports import CONSUMER as STATUS_C
 from services.routing.use_cases.apply_status_reports import StatusReports
 from services.routing.use_cases.escalate_overdue_cases import run_escalations
 from services.routing.use_cases.route_screened_needs import CONSUMER, Router
+from services.routing.use_cases.tell_held_back_cases import run_held_back_links
 from shared.batch_consumption import BatchConsumption
 from shared.batch_subscribers import create_worker_app, run_worker
 from shared.contracts.cloud_events import Source
@@ -62,7 +63,12 @@ def create_app(settings: RoutingSettings) -> FastStream:
         }
 
     def timers(pool: asyncpg.Pool, broker: KafkaBroker) -> list[Coroutine[None, None, None]]:
-        return [run_escalations(pool, broker, settings.service_levels(), interval_s=settings.escalation_interval_s)]
+        escalations = run_escalations(
+            pool, broker, settings.service_levels(), interval_s=settings.escalation_interval_s
+        )
+        if not settings.related_needs_lookup:
+            return [escalations]
+        return [escalations, run_held_back_links(pool, broker, settings.related_needs_policy())]
 
     return create_worker_app(
         settings,

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pydantic import Field
 
 from services.routing.domain.related_needs import (
+    DEFAULT_LINK_INTERVAL,
     DEFAULT_MAX_CANDIDATES,
     DEFAULT_MAX_RELATED,
     MATCH_THRESHOLD,
@@ -25,6 +26,7 @@ class RoutingSettings(InfrastructureSettings):
     related_needs_threshold: float = Field(default=MATCH_THRESHOLD, gt=0, le=1)
     related_needs_max_candidates: int = Field(default=DEFAULT_MAX_CANDIDATES, ge=1)
     related_needs_max_related: int = Field(default=DEFAULT_MAX_RELATED, ge=1)
+    related_needs_link_interval_s: float = Field(default=DEFAULT_LINK_INTERVAL.total_seconds(), gt=0)
 
     def related_needs_policy(self) -> RelatedNeedsPolicy:
         """How the related-needs lookup looks back and compares."""
@@ -33,4 +35,5 @@ class RoutingSettings(InfrastructureSettings):
             threshold=self.related_needs_threshold,
             max_candidates=self.related_needs_max_candidates,
             max_related=self.related_needs_max_related,
+            link_interval=timedelta(seconds=self.related_needs_link_interval_s),
         )

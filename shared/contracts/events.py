@@ -144,8 +144,11 @@ class RoutedCase(Event):
 class CaseLinked(Event):
     """An earlier case gained a relative: a newer need probably about the same problem (agency topic).
 
-    ``related_need_ids`` are all the other needs of the cluster so far, so the agency can merge its
-    work. ``event_id`` follows from the case and the need that joined, so a redelivery keeps it.
+    ``related_need_ids`` are the other needs of the cluster so far (the newest 20 by default), so
+    the agency can merge its work. A case is told at most once per link interval (5 s by default):
+    relatives it gains within the interval are told together, in one event, once it has passed.
+    ``event_id`` follows from the case and the needs that joined (told together: the needs named),
+    so a redelivery keeps it.
     """
 
     cloud_event_type = "case.linked.v1"

@@ -6,17 +6,20 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
+from faststream.kafka import KafkaBroker
 
 from services.routing.adapters.database import RoutingStore
 from services.routing.adapters.related_needs import RelatedNeedsStore
 from services.routing.domain.related_needs import RelatedNeedsPolicy
 from services.routing.domain.routed import Routed
 from services.routing.use_cases.route_screened_needs import Router
+from services.routing.use_cases.tell_held_back_cases import tell_held_back_cases
 from shared.batch_consumption import Produced
 from shared.contracts.events import CaseLinked, CaseUpdated, NeedScreened, RoutedCase
 from shared.contracts.need_types import NeedType
 from shared.settings import InfrastructureSettings
 from shared.topics import CASES_UPDATED
+from tests.topic_reader import read_records
 from tests.unit.factories import screened, submitted
 
 pytestmark = pytest.mark.integration
@@ -147,3 +150,37 @@ async def test_a_replica_that_already_keeps_a_province_sees_what_another_replica
     assert first_case.cluster_id is None
     assert second_case.cluster_id is not None
     assert second_case.related_need_ids == (first.need.need_id,)
+
+
+def linked_in(produced: Produced[Routed]) -> list[CaseLinked]:
+    return [CaseLinked.model_validate_json(message.value) for message in produced.messages
+            if b'"case.linked"' in message.value]  # fmt: skip
+
+
+async def test_a_case_told_within_the_link_interval_is_told_later_of_all_it_gained_meanwhile(
+    replicas: list[Router], pool: asyncpg.Pool, broker: KafkaBroker, settings: InfrastructureSettings
+) -> None:
+    first, second, third = (need_in("96", text) for text in SAME_WORKPLACE)
+    router = replicas[0]
+    await router.route([first])
+
+    told_at_once = linked_in(await router.route([second]))
+    told_then = linked_in(await router.route([third]))
+
+    assert [event.need_id for event in told_at_once] == [first.need.need_id]
+    assert [event.need_id for event in told_then] == [second.need.need_id], "the first case was told a moment ago"
+    assert await tell_held_back_cases(pool, broker, POLICY) == 0, "not before the first case's interval has passed"
+    await pool.execute(
+        "UPDATE routing.linked_told SET told_at = told_at - interval '1 minute' WHERE need_id = $1", first.need.need_id
+    )
+    assert await tell_held_back_cases(pool, broker, POLICY) == 1
+    key = str(first.need.need_id).encode()
+
+    def linked_to_first(found: bytes | None, value: bytes) -> bool:
+        return found == key and b'"case.linked"' in value
+
+    [record] = await read_records(settings.kafka_bootstrap_servers, ["agency.dlpw.96"], wanted=linked_to_first, count=1)
+    held_back = CaseLinked.model_validate_json(record.value)
+    assert set(held_back.related_need_ids) == {second.need.need_id, third.need.need_id}
+    assert held_back.cluster_id == told_at_once[0].cluster_id
+    assert await tell_held_back_cases(pool, broker, POLICY) == 0, "told once"

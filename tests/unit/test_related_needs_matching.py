@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from datetime import timedelta
 
 from services.routing.domain.decide import decide_routes, office_of
 from services.routing.domain.related_needs import (
@@ -15,6 +16,7 @@ from services.routing.domain.related_needs import (
     cluster_type,
     features,
     first_cluster_id,
+    held_back_linked,
     letters,
     linked_cases,
     new_need,
@@ -200,3 +202,20 @@ def test_candidates_that_share_4_grams_are_scored_and_forgotten_one_by_one() -> 
     candidates.remove(first.need_id)
     assert [need_id for _, need_id in candidates.matches(probe, 0.0)] == [third.need_id]
     assert candidates.oldest() == [third.need_id]
+
+
+def test_a_held_back_case_linked_names_the_cluster_as_it_is_and_keeps_its_id_when_sent_again() -> None:
+    need_id, cluster_id, second, third = (uuid.uuid4() for _ in range(4))
+
+    event = held_back_linked(need_id, DLPW_33, cluster_id, [third, second], now=NOW)
+
+    assert (event.need_id, event.agency, event.province_code, event.cluster_id) == (
+        need_id,
+        Agency.DLPW,
+        "33",
+        cluster_id,
+    )
+    assert set(event.related_need_ids) == {second, third}
+    again = held_back_linked(need_id, DLPW_33, cluster_id, [second, third], now=NOW + timedelta(seconds=1))
+    assert again.event_id == event.event_id
+    assert held_back_linked(need_id, DLPW_33, cluster_id, [second], now=NOW).event_id != event.event_id

@@ -1,4 +1,5 @@
-"""Routing's related-needs lookup in PostgreSQL (routing.related_needs, migrations 0017 and 0021).
+"""Routing's related-needs lookup in PostgreSQL (routing.related_needs, migrations 0017 and 0021), and
+when each case was last told of relatives (routing.linked_told, migration 0023).
 
 Needs of one province and type are placed one transaction at a time: each transaction takes a
 transaction-scoped advisory lock per (province, type) it places needs in, in one order, before
@@ -35,6 +36,7 @@ from services.routing.domain.related_needs import (
     load_weights,
     place,
 )
+from shared.contracts.events import CaseLinked
 from shared.contracts.need_types import NeedType
 from shared.contracts.offices import Office
 from shared.database import Connection
@@ -111,6 +113,33 @@ class RelatedNeedsStore:
                     )
                 )
         return in_clusters
+
+    async def links_to_send_now(
+        self, linked: Sequence[tuple[Office, CaseLinked]], *, now: datetime
+    ) -> list[tuple[Office, CaseLinked]]:
+        """Of a batch's ``case.linked`` events, those to publish with it: to cases not told within the link interval.
+
+        The others are held back: their case is marked pending, and ``held_back_links`` finds it
+        once its interval has passed. Recorded before the batch is published: if the publish
+        fails, the batch read again finds the cases told a moment ago and holds them back, so the
+        flush still tells them.
+        """
+        if not linked:
+            return []
+        rows = await self._pool.fetch(
+            """
+            INSERT INTO linked_told AS told (need_id, office, told_at)
+            SELECT need_id, office, $3 FROM unnest($1::uuid[], $2::text[]) AS linked(need_id, office)
+            ON CONFLICT (need_id, office) DO UPDATE
+                SET told_at = CASE WHEN told.told_at <= $4 THEN excluded.told_at ELSE told.told_at END,
+                    pending = told.told_at > $4
+            RETURNING need_id, office, NOT pending AS told_now
+            """,
+            [event.need_id for _, event in linked], [office.name for office, _ in linked], now,
+            now - self.policy.link_interval,
+        )  # fmt: skip
+        told_now = {(row["need_id"], row["office"]) for row in rows if row["told_now"]}
+        return [(office, event) for office, event in linked if (event.need_id, office.name) in told_now]
 
     async def _place(
         self, needs: Sequence[NewNeed], keys: Sequence[ClusterKey], *, now: datetime
@@ -297,3 +326,57 @@ async def _newest_members(connection: Connection, cluster_ids: set[UUID], *, lim
         offices = tuple(Office.parse(name) for name in row["offices"])
         members[row["cluster_id"]].append(Member(row["need_id"], offices, row["placed"]))
     return members
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBack:
+    """A case that gained relatives while its last ``case.linked`` was too recent, and its cluster's needs now."""
+
+    need_id: UUID
+    office: Office
+    cluster_id: UUID
+    others: tuple[UUID, ...]
+
+
+async def held_back_links(
+    connection: Connection, *, told_before: datetime, max_related: int, limit: int
+) -> list[HeldBack]:
+    """Cases held back and last told before ``told_before``, locked until the transaction ends (replicas skip them)."""
+    rows = await connection.fetch(
+        """
+        SELECT t.need_id, t.office, r.cluster_id FROM linked_told t JOIN related_needs r USING (need_id)
+        WHERE t.pending AND t.told_at <= $1
+        ORDER BY t.told_at LIMIT $2
+        FOR UPDATE OF t SKIP LOCKED
+        """,
+        told_before, limit,
+    )  # fmt: skip
+    if not rows:
+        return []
+    members = await _newest_members(connection, {row["cluster_id"] for row in rows}, limit=max_related + 1)
+    held = []
+    for row in rows:
+        others = [member.need_id for member in members[row["cluster_id"]] if member.need_id != row["need_id"]]
+        held.append(
+            HeldBack(row["need_id"], Office.parse(row["office"]), row["cluster_id"], tuple(others[-max_related:]))
+        )
+    return held
+
+
+async def mark_told(connection: Connection, told: Sequence[HeldBack], *, now: datetime) -> None:
+    """The held-back cases were told now."""
+    await connection.execute(
+        "UPDATE linked_told SET told_at = $3, pending = false FROM unnest($1::uuid[], $2::text[]) AS t(need_id, office)"
+        " WHERE linked_told.need_id = t.need_id AND linked_told.office = t.office",
+        [held.need_id for held in told], [held.office.name for held in told], now,
+    )  # fmt: skip
+
+
+async def forget_told(connection: Connection, *, before: datetime, limit: int) -> int:
+    """Forget when cases not waiting were told, before ``before`` (past the window, none gains relatives)."""
+    deleted: str = await connection.execute(
+        "DELETE FROM linked_told WHERE ctid IN"
+        " (SELECT ctid FROM linked_told WHERE told_at < $1 AND NOT pending LIMIT $2)",
+        before, limit,
+    )  # fmt: skip
+    return int(deleted.split()[-1])

@@ -60,6 +60,10 @@ DEFAULT_MAX_CANDIDATES = 50
 # How many relatives a case names, and how many earlier cases learn of a new one: the newest. A
 # cluster of hundreds of reports about one factory must not make each new one cost hundreds of events.
 DEFAULT_MAX_RELATED = 20
+# How often one case may be told of new relatives: a flood of reports about one workplace must
+# not send each of its cases a case.linked with every routing batch. What it gains meanwhile is
+# told at once when the interval has passed.
+DEFAULT_LINK_INTERVAL = timedelta(seconds=5)
 
 _CLUSTER_NAMESPACE = uuid.UUID("5f0c2a7e-4d1b-4e8a-9b6c-3a2d1e0f9c84")
 _LINKED_NAMESPACE = uuid.UUID("0b9e7d3c-61a4-4f2e-8c5d-7e1a2b3c4d5f")
@@ -70,12 +74,14 @@ _NOT_A_LETTER = re.compile(r"[\W_]+")
 
 @dataclass(frozen=True, slots=True)
 class RelatedNeedsPolicy:
-    """How far back and how many earlier needs to compare, how alike they must be, how many relatives to name."""
+    """How far back and how many earlier needs to compare, how alike they must be, how many relatives to name,
+    and how often one case may be told of new relatives."""
 
     window: timedelta = DEFAULT_WINDOW
     threshold: float = MATCH_THRESHOLD
     max_candidates: int = DEFAULT_MAX_CANDIDATES
     max_related: int = DEFAULT_MAX_RELATED
+    link_interval: timedelta = DEFAULT_LINK_INTERVAL
 
 
 def letters(description: str) -> str:
@@ -401,18 +407,32 @@ def linked_cases(batch: Iterable[Clustered], *, now: datetime) -> list[tuple[Off
         latest = max(joiners, key=lambda clustered: len(clustered.others))
         everyone = {latest.need_id, *latest.related_need_ids, *(joiner.need_id for joiner in joiners)} - {need_id}
         origin = ",".join(sorted(str(joiner.need_id) for joiner in joiners))
-        linked.append(
-            (
-                office,
-                CaseLinked(
-                    event_id=uuid.uuid5(_LINKED_NAMESPACE, f"{need_id}:{office.name}:{origin}"),
-                    need_id=need_id,
-                    agency=office.agency,
-                    province_code=office.province_code,
-                    cluster_id=latest.cluster_id,
-                    related_need_ids=tuple(sorted(everyone, key=str)),
-                    linked_at=now,
-                ),
-            )
-        )
+        linked.append((office, _linked(need_id, office, latest.cluster_id, everyone, origin=origin, now=now)))
     return linked
+
+
+def held_back_linked(
+    need_id: UUID, office: Office, cluster_id: UUID, others: Iterable[UUID], *, now: datetime
+) -> CaseLinked:
+    """The ``case.linked`` that tells a case, held back by the link interval, of its cluster's other needs now.
+
+    Its event id follows from the case, its office and the needs it names ("held:" keeps it apart
+    from the ids ``linked_cases`` makes), so sending it again after a crash keeps it.
+    """
+    named = set(others)
+    origin = "held:" + ",".join(sorted(str(other) for other in named))
+    return _linked(need_id, office, cluster_id, named, origin=origin, now=now)
+
+
+def _linked(
+    need_id: UUID, office: Office, cluster_id: UUID, others: set[UUID], *, origin: str, now: datetime
+) -> CaseLinked:
+    return CaseLinked(
+        event_id=uuid.uuid5(_LINKED_NAMESPACE, f"{need_id}:{office.name}:{origin}"),
+        need_id=need_id,
+        agency=office.agency,
+        province_code=office.province_code,
+        cluster_id=cluster_id,
+        related_need_ids=tuple(sorted(others, key=str)),
+        linked_at=now,
+    )

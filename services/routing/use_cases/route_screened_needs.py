@@ -2,11 +2,12 @@
 
 With the related-needs lookup on, each routed need is first placed among earlier open needs of
 its province and type (``domain/related_needs.py``): a need in a cluster carries it in its cases,
-and the earlier cases of a cluster it joined are told with ``case.linked``.
+and the earlier cases of a cluster it joined are told with ``case.linked``: at once, unless a
+case was told within the link interval; then ``tell_held_back_cases`` tells it later.
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -65,7 +66,13 @@ class Router:
             if (need := new_need(item.screened, offices=[office_of(case) for case in item.cases], routed_at=now))
         ]
         clustered = await retry_transient(lambda: related.place(needs, now=now), what="routing: related needs")
-        return produced(routed, table=table, clusters={item.need_id: item for item in clustered}, now=now)
+        linked = linked_cases(clustered, now=now)
+        told_now = await retry_transient(
+            lambda: related.links_to_send_now(linked, now=now), what="routing: cases told of relatives"
+        )
+        return produced(
+            routed, table=table, clusters={item.need_id: item for item in clustered}, linked=told_now, now=now
+        )
 
     async def routed_before(self, screenings: list[NeedScreened]) -> list[OutgoingMessage]:
         """The decisions already stored for needs routed before, to publish again with their event ids.
@@ -122,15 +129,20 @@ def decide(
 
 
 def produced(
-    routed: list[Routed], *, table: RoutingTable, clusters: Mapping[UUID, Clustered], now: datetime
+    routed: list[Routed],
+    *,
+    table: RoutingTable,
+    clusters: Mapping[UUID, Clustered],
+    linked: Sequence[tuple[Office, CaseLinked]] = (),
+    now: datetime,
 ) -> Produced[Routed]:
     """The routed needs, each case with its cluster if it has one, and every record to publish.
 
-    A screener's decision (``screened_by``) also closes its need's manual-screening case.
+    ``linked``: the earlier cases to tell of their new relatives now. A screener's decision
+    (``screened_by``) also closes its need's manual-screening case.
     """
     results = [_in_cluster(item, clusters.get(item.screened.need.need_id)) for item in routed]
     cases = [case for item in results for case in item.cases]
-    linked = linked_cases(clusters.values(), now=now)
     closed = [
         screened_by_hand_update(item.screened, manual_screening=table.manual_screening)
         for item in results
