@@ -1,8 +1,9 @@
 """Routing's related-needs lookup against the real PostgreSQL: one cluster however the needs arrive."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -184,3 +185,19 @@ async def test_a_case_told_within_the_link_interval_is_told_later_of_all_it_gain
     assert set(held_back.related_need_ids) == {second.need.need_id, third.need.need_id}
     assert held_back.cluster_id == told_at_once[0].cluster_id
     assert await tell_held_back_cases(pool, broker, POLICY) == 0, "told once"
+
+
+async def test_when_cases_were_told_is_forgotten_past_the_window_unless_they_still_wait(
+    pool: asyncpg.Pool, broker: KafkaBroker
+) -> None:
+    told, waiting = uuid.uuid4(), uuid.uuid4()
+    await pool.execute(
+        "INSERT INTO routing.linked_told (need_id, office, told_at, pending)"
+        " VALUES ($1, 'dlpw.96', $3, false), ($2, 'dlpw.96', $3, true)",
+        told, waiting, datetime.now(UTC) - POLICY.window - timedelta(days=1),
+    )  # fmt: skip
+
+    await tell_held_back_cases(pool, broker, POLICY)
+
+    rows = await pool.fetch("SELECT need_id FROM routing.linked_told WHERE need_id = ANY($1::uuid[])", [told, waiting])
+    assert {row["need_id"] for row in rows} == {waiting}
