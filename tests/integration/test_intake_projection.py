@@ -16,7 +16,6 @@ from services.intake.adapters.projection import wait_for_case
 from services.intake.domain.geography import locate
 from services.intake.domain.submission import NeedSubmission, accept
 from services.intake.use_cases.project_events import CASE_UPDATES, SCREENINGS, projections
-from services.routing.domain.routing_table import RoutingTable
 from services.routing.use_cases.route_screened_needs import route
 from shared.batch_consumption import BatchConsumption
 from shared.contracts.events import CaseStatusReport, CaseUpdated, Event, NeedScreened, TypeAssessment
@@ -24,6 +23,7 @@ from shared.contracts.need_types import Agency, NeedType
 from shared.topics import CASES_UPDATED, NEEDS_SCREENED
 from tests.unit.factories import NOW
 from tests.unit.test_inbox import Record
+from tests.unit.test_officers_inbox import TABLE
 
 
 async def stored_need(pool: asyncpg.Pool) -> NeedScreened:
@@ -181,10 +181,9 @@ async def test_a_screeners_decision_closes_the_manual_case_and_leaves_the_case_i
         update={"types": (TypeAssessment(type=NeedType.DRUGS_WORKPLACE, confidence=1.0, evidence=()),),
                 "screened_by": "สมศรี", "screened_at": NOW + timedelta(minutes=30)}
     )  # fmt: skip
-    table = RoutingTable.from_rows({need_type.value: need_type.default_agency.value for need_type in NeedType})
     # As routing publishes them: the manual case, then the drug tip's case at the same agency, then the close.
     published = [
-        message for screened in (manual, decision) for message in route([screened], table=table, contacts={}).messages
+        message for screened in (manual, decision) for message in route([screened], table=TABLE, contacts={}).messages
     ]
     told = [message for message in published if message.topic == CASES_UPDATED]
     _, updates = copies(pool, broker)
