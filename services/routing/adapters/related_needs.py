@@ -144,11 +144,25 @@ class RelatedNeedsStore:
     async def _place(
         self, needs: Sequence[NewNeed], keys: Sequence[ClusterKey], *, now: datetime
     ) -> tuple[dict[UUID, tuple[UUID, int]], dict[UUID, list[Member]]]:
+        # Four round trips after the transaction's start at most (the lock; what was placed before
+        # and since; the matches' status; the insert with the clusters' members): on a busy
+        # machine each costs routing's batch milliseconds (docs/performance-notes.md).
         async with self._pool.acquire() as connection, connection.transaction():
             await _lock(connection, keys)
-            placed_before = await _placed_before(connection, [need.need_id for need in needs])
+            since = now - self.policy.window
+            new_keys = [key for key in keys if key not in self._kept]
+            known_keys = [key for key in keys if key in self._kept]
+            rows = await connection.fetch(
+                _PLACED_BEFORE_AND_SINCE,
+                [need.need_id for need in needs],
+                [key.province_code for key in known_keys], [key.need_type.value for key in known_keys],
+                [self._kept[key].last_placed for key in known_keys], since,
+                [key.province_code for key in new_keys], [key.need_type.value for key in new_keys],
+                self.policy.max_candidates,
+            )  # fmt: skip
+            placed_before = {row["need_id"]: (row["cluster_id"], row["placed"]) for row in rows if row["before"]}
+            kept = self._refresh(keys, [row for row in rows if not row["before"]])
             fresh = [need for need in needs if need.need_id not in placed_before]
-            kept = await self._refresh(connection, keys, now=now)
             threshold = self.policy.threshold
             matched = {need.need_id: kept[need.key].candidates.matches(need.features, threshold) for need in fresh}
             matching = {need_id for found in matched.values() for _, need_id in found}
@@ -163,14 +177,20 @@ class RelatedNeedsStore:
                     of_key, kept[key].candidates, threshold=threshold, closed=closed, matched=matched
                 )
             ]
-            order = await _insert(connection, placements)
+            # Only a cluster someone joined has more than one need: most needs start their own.
+            cluster_of = {need_id: cluster_id for need_id, (cluster_id, _) in placed_before.items()}
+            cluster_of |= {placement.need.need_id: placement.cluster_id for placement in placements}
+            joined = {
+                cluster_id for need_id, cluster_id in cluster_of.items() if cluster_id != first_cluster_id(need_id)
+            }
+            order, members = await _insert(connection, placements, joined, members=self.policy.max_related + 1)
             for placement in placements:
                 need = placement.need
                 kept[need.key].add(
                     KnownNeed(need.need_id, placement.cluster_id, need.features), now, order[need.need_id]
                 )
             for key in keys:
-                kept[key].forget(before=now - self.policy.window, keep=self.policy.max_candidates)
+                kept[key].forget(before=since, keep=self.policy.max_candidates)
             clusters = {
                 **placed_before,
                 **{
@@ -178,38 +198,12 @@ class RelatedNeedsStore:
                     for placement in placements
                 },
             }
-            # Only a cluster someone joined has more than one need: most needs start their own.
-            joined = {
-                cluster_id for need_id, (cluster_id, _) in clusters.items() if cluster_id != first_cluster_id(need_id)
-            }
-            members = await _newest_members(connection, joined, limit=self.policy.max_related + 1)
         return clusters, members
 
-    async def _refresh(
-        self, connection: Connection, keys: Sequence[ClusterKey], *, now: datetime
-    ) -> dict[ClusterKey, _Kept]:
-        """The kept candidates of each key, with what other replicas placed since this one last looked.
-
-        A key seen for the first time gets its newest ``max_candidates`` open needs of the window.
-        """
-        since = now - self.policy.window
-        new_keys = [key for key in keys if key not in self._kept]
-        rows = list(await _first_candidates(connection, new_keys, since=since, limit=self.policy.max_candidates))
-        known_keys = [key for key in keys if key in self._kept]
-        if known_keys:
-            rows += await connection.fetch(
-                """
-                SELECT r.province_code, r.need_type, r.need_id, r.cluster_id, r.letters, r.routed_at, r.placed
-                FROM unnest($1::text[], $2::text[], $3::bigint[]) AS k(province_code, need_type, last_placed)
-                JOIN related_needs r ON r.province_code = k.province_code AND r.need_type = k.need_type
-                     AND r.placed > k.last_placed AND r.routed_at >= $4
-                ORDER BY r.placed
-                """,
-                [key.province_code for key in known_keys], [key.need_type.value for key in known_keys],
-                [self._kept[key].last_placed for key in known_keys], since,
-            )  # fmt: skip
-        for key in new_keys:
-            self._kept[key] = _Kept()
+    def _refresh(self, keys: Sequence[ClusterKey], rows: Sequence[asyncpg.Record]) -> dict[ClusterKey, _Kept]:
+        """The kept candidates of each key, with ``rows`` added (read by ``_PLACED_BEFORE_AND_SINCE``)."""
+        for key in keys:
+            self._kept.setdefault(key, _Kept())
         for row in rows:
             key = ClusterKey(row["province_code"], NeedType(row["need_type"]))
             known = KnownNeed(row["need_id"], row["cluster_id"], features(row["letters"]))
@@ -217,38 +211,35 @@ class RelatedNeedsStore:
         return {key: self._kept[key] for key in keys}
 
 
-async def _first_candidates(
-    connection: Connection, keys: Sequence[ClusterKey], *, since: datetime, limit: int
-) -> list[asyncpg.Record]:
-    """Each key's newest ``limit`` open needs routed since ``since``, oldest of them first.
-
-    A need is open until every case of it is resolved; one whose cases are not recorded yet
-    (routed a moment ago by another replica) is open.
-    """
-    if not keys:
-        return []
-    return await connection.fetch(
-        """
-        SELECT * FROM (
-            SELECT k.province_code, k.need_type, r.need_id, r.cluster_id, r.letters, r.routed_at, r.placed
-            FROM unnest($1::text[], $2::text[]) AS k(province_code, need_type)
-            CROSS JOIN LATERAL (
-                SELECT r.need_id, r.cluster_id, r.letters, r.routed_at, r.placed FROM related_needs r
-                WHERE r.province_code = k.province_code AND r.need_type = k.need_type AND r.routed_at >= $3
-                  AND NOT (
-                      EXISTS (SELECT 1 FROM routed_cases c WHERE c.need_id = r.need_id)
-                      AND NOT EXISTS (
-                          SELECT 1 FROM routed_cases c WHERE c.need_id = r.need_id AND c.status <> 'resolved'
-                      )
-                  )
-                ORDER BY r.placed DESC
-                LIMIT $4
-            ) AS r
-        ) AS newest
-        ORDER BY placed
-        """,
-        [key.province_code for key in keys], [key.need_type.value for key in keys], since, limit,
-    )  # fmt: skip
+# After the lock, in one statement: which of the batch's needs were placed before (a batch read
+# again), then, oldest first, what was placed since this replica last looked at each key it keeps
+# ($2-$4) and the newest ``$8`` open needs of each key it does not keep yet ($6, $7), all routed
+# since $5. A need is open until every case of it is resolved; one whose cases are not recorded
+# yet (routed a moment ago by another replica) is open.
+_PLACED_BEFORE_AND_SINCE = """
+    SELECT true AS before, NULL AS province_code, NULL AS need_type, need_id, cluster_id, NULL AS letters,
+           NULL::timestamptz AS routed_at, placed
+    FROM related_needs WHERE need_id = ANY($1::uuid[])
+    UNION ALL
+    SELECT false, r.province_code, r.need_type, r.need_id, r.cluster_id, r.letters, r.routed_at, r.placed
+    FROM unnest($2::text[], $3::text[], $4::bigint[]) AS k(province_code, need_type, last_placed)
+    JOIN related_needs r ON r.province_code = k.province_code AND r.need_type = k.need_type
+         AND r.placed > k.last_placed AND r.routed_at >= $5
+    UNION ALL
+    SELECT false, k.province_code, k.need_type, r.need_id, r.cluster_id, r.letters, r.routed_at, r.placed
+    FROM unnest($6::text[], $7::text[]) AS k(province_code, need_type)
+    CROSS JOIN LATERAL (
+        SELECT r.need_id, r.cluster_id, r.letters, r.routed_at, r.placed FROM related_needs r
+        WHERE r.province_code = k.province_code AND r.need_type = k.need_type AND r.routed_at >= $5
+          AND NOT (
+              EXISTS (SELECT 1 FROM routed_cases c WHERE c.need_id = r.need_id)
+              AND NOT EXISTS (SELECT 1 FROM routed_cases c WHERE c.need_id = r.need_id AND c.status <> 'resolved')
+          )
+        ORDER BY r.placed DESC
+        LIMIT $8
+    ) AS r
+    ORDER BY placed
+"""
 
 
 async def _closed(connection: Connection, need_ids: set[UUID]) -> set[UUID]:
@@ -273,38 +264,49 @@ async def _lock(connection: Connection, keys: Sequence[ClusterKey]) -> None:
     )  # fmt: skip
 
 
-async def _placed_before(connection: Connection, need_ids: Sequence[UUID]) -> dict[UUID, tuple[UUID, int]]:
-    rows = await connection.fetch(
-        "SELECT need_id, cluster_id, placed FROM related_needs WHERE need_id = ANY($1::uuid[])", list(need_ids)
-    )
-    return {row["need_id"]: (row["cluster_id"], row["placed"]) for row in rows}
-
-
-async def _insert(connection: Connection, placements: Sequence[Placement]) -> dict[UUID, int]:
-    """Store the placements; the place each took in the order of placing."""
-    if not placements:
-        return {}
+async def _insert(
+    connection: Connection, placements: Sequence[Placement], joined: set[UUID], *, members: int
+) -> tuple[dict[UUID, int], dict[UUID, list[Member]]]:
+    """Store the placements; the place each took in the order of placing, and the newest ``members``
+    needs of each ``joined`` cluster (oldest of them first), the placements among them."""
+    if not placements and not joined:
+        return {}, {}
     # One statement for the batch, in the batch's order: a row at a time costs a round trip each.
     rows = await connection.fetch(
         """
-        INSERT INTO related_needs (need_id, province_code, district_code, need_type, cluster_id, letters, offices,
-            routed_at)
-        SELECT need_id, province_code, district_code, need_type, cluster_id, letters,
-               string_to_array(offices, ' '), routed_at
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[],
-                    $8::timestamptz[])
-            WITH ORDINALITY AS placed(need_id, province_code, district_code, need_type, cluster_id, letters, offices,
-                routed_at, position)
-        ORDER BY position
-        RETURNING need_id, placed
+        WITH inserted AS (
+            INSERT INTO related_needs (need_id, province_code, district_code, need_type, cluster_id, letters, offices,
+                routed_at)
+            SELECT need_id, province_code, district_code, need_type, cluster_id, letters,
+                   string_to_array(offices, ' '), routed_at
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[],
+                        $8::timestamptz[])
+                WITH ORDINALITY AS placed(need_id, province_code, district_code, need_type, cluster_id, letters,
+                    offices, routed_at, position)
+            ORDER BY position
+            RETURNING need_id, cluster_id, offices, placed
+        ), of_joined AS (
+            -- The statement does not see its own insert in the table: the inserted rows join it here.
+            SELECT cluster_id, need_id, offices, placed FROM related_needs WHERE cluster_id = ANY($9::uuid[])
+            UNION ALL
+            SELECT cluster_id, need_id, offices, placed FROM inserted WHERE cluster_id = ANY($9::uuid[])
+        )
+        SELECT true AS inserted, cluster_id, need_id, offices, placed FROM inserted
+        UNION ALL
+        SELECT false, cluster_id, need_id, offices, placed FROM (
+            SELECT *, row_number() OVER (PARTITION BY cluster_id ORDER BY placed DESC) AS newest FROM of_joined
+        ) AS newest_of_joined
+        WHERE newest <= $10
+        ORDER BY placed
         """,
         [p.need.need_id for p in placements], [p.need.key.province_code for p in placements],
         [p.need.district_code for p in placements], [p.need.key.need_type.value for p in placements],
         [p.cluster_id for p in placements], [p.need.letters for p in placements],
         [" ".join(office.name for office in p.need.offices) for p in placements],
-        [p.need.routed_at for p in placements],
+        [p.need.routed_at for p in placements], list(joined), members,
     )  # fmt: skip
-    return {row["need_id"]: row["placed"] for row in rows}
+    order = {row["need_id"]: row["placed"] for row in rows if row["inserted"]}
+    return order, _members_of([row for row in rows if not row["inserted"]])
 
 
 async def _newest_members(connection: Connection, cluster_ids: set[UUID], *, limit: int) -> dict[UUID, list[Member]]:
@@ -321,6 +323,11 @@ async def _newest_members(connection: Connection, cluster_ids: set[UUID], *, lim
         """,
         list(cluster_ids), limit,
     )  # fmt: skip
+    return _members_of(rows)
+
+
+def _members_of(rows: Sequence[asyncpg.Record]) -> dict[UUID, list[Member]]:
+    """Rows of needs in clusters, oldest first, as each cluster's members."""
     members: dict[UUID, list[Member]] = defaultdict(list)
     for row in rows:
         offices = tuple(Office.parse(name) for name in row["offices"])
