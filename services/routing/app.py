@@ -15,6 +15,7 @@ from services.routing.settings import RoutingSettings
 from services.routing.use_cases.apply_status_reports import CONSUMER as STATUS_CONSUMER
 from services.routing.use_cases.apply_status_reports import StatusReports
 from services.routing.use_cases.escalate_overdue_cases import run_escalations
+from services.routing.use_cases.forget_old_related_needs import run_related_needs_upkeep
 from services.routing.use_cases.route_screened_needs import CONSUMER, Router
 from services.routing.use_cases.tell_held_back_cases import run_held_back_links
 from shared.batch_consumption import BatchConsumption
@@ -68,7 +69,8 @@ def create_app(settings: RoutingSettings) -> FastStream:
         )
         if not settings.related_needs_lookup:
             return [escalations]
-        return [escalations, run_held_back_links(pool, broker, settings.related_needs_policy())]
+        policy = settings.related_needs_policy()
+        return [escalations, run_held_back_links(pool, broker, policy), run_related_needs_upkeep(pool, policy)]
 
     return create_worker_app(
         settings,

@@ -2,9 +2,10 @@
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from services.routing.domain.related_needs import (
+    DEFAULT_KEEP_FOR,
     DEFAULT_LINK_INTERVAL,
     DEFAULT_MAX_CANDIDATES,
     DEFAULT_MAX_RELATED,
@@ -27,6 +28,16 @@ class RoutingSettings(InfrastructureSettings):
     related_needs_max_candidates: int = Field(default=DEFAULT_MAX_CANDIDATES, ge=1)
     related_needs_max_related: int = Field(default=DEFAULT_MAX_RELATED, ge=1)
     related_needs_link_interval_s: float = Field(default=DEFAULT_LINK_INTERVAL.total_seconds(), gt=0)
+    related_needs_keep_days: float = Field(default=DEFAULT_KEEP_FOR.days, gt=0)
+
+    @model_validator(mode="after")
+    def _keeps_needs_through_the_window(self) -> "RoutingSettings":
+        if self.related_needs_keep_days < self.related_needs_window_days:
+            raise ValueError(
+                f"RELATED_NEEDS_KEEP_DAYS ({self.related_needs_keep_days:g}) is shorter than RELATED_NEEDS_WINDOW_DAYS"
+                f" ({self.related_needs_window_days:g}): needs would be forgotten while they are still candidates"
+            )
+        return self
 
     def related_needs_policy(self) -> RelatedNeedsPolicy:
         """How the related-needs lookup looks back and compares."""
@@ -36,4 +47,5 @@ class RoutingSettings(InfrastructureSettings):
             max_candidates=self.related_needs_max_candidates,
             max_related=self.related_needs_max_related,
             link_interval=timedelta(seconds=self.related_needs_link_interval_s),
+            keep_for=timedelta(days=self.related_needs_keep_days),
         )

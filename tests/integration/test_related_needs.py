@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -13,6 +14,7 @@ from services.routing.adapters.database import RoutingStore
 from services.routing.adapters.related_needs import RelatedNeedsStore
 from services.routing.domain.related_needs import RelatedNeedsPolicy
 from services.routing.domain.routed import Routed
+from services.routing.use_cases.forget_old_related_needs import forget_old_related_needs
 from services.routing.use_cases.route_screened_needs import Router
 from services.routing.use_cases.tell_held_back_cases import tell_held_back_cases
 from shared.batch_consumption import Produced
@@ -187,9 +189,7 @@ async def test_a_case_told_within_the_link_interval_is_told_later_of_all_it_gain
     assert await tell_held_back_cases(pool, broker, POLICY) == 0, "told once"
 
 
-async def test_when_cases_were_told_is_forgotten_past_the_window_unless_they_still_wait(
-    pool: asyncpg.Pool, broker: KafkaBroker
-) -> None:
+async def test_when_cases_were_told_is_forgotten_past_the_window_unless_they_still_wait(pool: asyncpg.Pool) -> None:
     told, waiting = uuid.uuid4(), uuid.uuid4()
     await pool.execute(
         "INSERT INTO routing.linked_told (need_id, office, told_at, pending)"
@@ -197,7 +197,38 @@ async def test_when_cases_were_told_is_forgotten_past_the_window_unless_they_sti
         told, waiting, datetime.now(UTC) - POLICY.window - timedelta(days=1),
     )  # fmt: skip
 
-    await tell_held_back_cases(pool, broker, POLICY)
+    forgotten = await forget_old_related_needs(pool, POLICY)
 
     rows = await pool.fetch("SELECT need_id FROM routing.linked_told WHERE need_id = ANY($1::uuid[])", [told, waiting])
     assert {row["need_id"] for row in rows} == {waiting}
+    assert forgotten.told >= 1
+
+
+async def test_a_need_is_forgotten_once_kept_long_enough_and_its_cluster_no_longer_names_it(
+    replicas: list[Router], pool: asyncpg.Pool
+) -> None:
+    keep_for = timedelta(days=90)
+    old, recent, newest = (need_in("86", text) for text in SAME_WORKPLACE)
+    router = replicas[0]
+    await router.route([old])
+    await router.route([recent])
+    await pool.execute(
+        "UPDATE routing.related_needs SET routed_at = now() - $2::interval WHERE need_id = $1",
+        old.need.need_id, keep_for + timedelta(days=1),
+    )  # fmt: skip
+    await pool.execute(
+        "UPDATE routing.linked_told SET pending = true WHERE need_id = $1", old.need.need_id
+    )  # a case still waiting to be told when its need is forgotten
+
+    forgotten = await forget_old_related_needs(pool, replace(POLICY, keep_for=keep_for))
+
+    assert forgotten.needs >= 1
+    kept = await pool.fetch(
+        "SELECT need_id FROM routing.related_needs WHERE need_id = ANY($1::uuid[])",
+        [old.need.need_id, recent.need.need_id],
+    )
+    assert {row["need_id"] for row in kept} == {recent.need.need_id}
+    assert not await pool.fetchval("SELECT count(*) FROM routing.linked_told WHERE need_id = $1", old.need.need_id)
+    [case] = cases_of(await replicas[1].route([newest]))
+    assert recent.need.need_id in case.related_need_ids
+    assert old.need.need_id not in case.related_need_ids, "the forgotten need is no longer named"

@@ -379,10 +379,39 @@ async def mark_told(connection: Connection, told: Sequence[HeldBack], *, now: da
     )  # fmt: skip
 
 
-async def forget_told(connection: Connection, *, before: datetime, limit: int) -> None:
-    """Forget when cases not waiting were told, before ``before`` (past the window, none gains relatives)."""
-    await connection.execute(
-        "DELETE FROM linked_told WHERE ctid IN"
-        " (SELECT ctid FROM linked_told WHERE told_at < $1 AND NOT pending LIMIT $2)",
+async def forget_told(connection: Connection, *, before: datetime, limit: int) -> int:
+    """Forget when cases not waiting were told, before ``before`` (past the window, none gains relatives); how many."""
+    deleted: int = await connection.fetchval(
+        """
+        WITH gone AS (
+            DELETE FROM linked_told WHERE ctid IN
+                (SELECT ctid FROM linked_told WHERE told_at < $1 AND NOT pending LIMIT $2)
+            RETURNING 1
+        )
+        SELECT count(*) FROM gone
+        """,
         before, limit,
     )  # fmt: skip
+    return deleted
+
+
+async def forget_related_needs(connection: Connection, *, routed_before: datetime, limit: int) -> int:
+    """Forget at most ``limit`` needs routed before ``routed_before``, and when their cases were told; how many.
+
+    A case of a forgotten need still waiting to be told of relatives is not told: its cluster no
+    longer names it.
+    """
+    deleted: int = await connection.fetchval(
+        """
+        WITH old AS (
+            SELECT need_id FROM related_needs WHERE routed_at < $1 ORDER BY routed_at LIMIT $2
+        ), gone AS (
+            DELETE FROM related_needs WHERE need_id IN (SELECT need_id FROM old) RETURNING need_id
+        ), untold AS (
+            DELETE FROM linked_told WHERE need_id IN (SELECT need_id FROM gone)
+        )
+        SELECT count(*) FROM gone
+        """,
+        routed_before, limit,
+    )  # fmt: skip
+    return deleted

@@ -64,6 +64,11 @@ DEFAULT_MAX_RELATED = 20
 # not send each of its cases a case.linked with every routing batch. What it gains meanwhile is
 # told at once when the interval has passed.
 DEFAULT_LINK_INTERVAL = timedelta(seconds=5)
+# How long the lookup keeps a need once it is routed. Past the window a need is no candidate, but
+# until it is forgotten a cluster it is in still names it to the cluster's new needs (an agency
+# sees that the workplace was reported months ago). A year, as intake keeps a resolved need's
+# personal data; then the description and the place leave routing's tables too.
+DEFAULT_KEEP_FOR = timedelta(days=365)
 
 _CLUSTER_NAMESPACE = uuid.UUID("5f0c2a7e-4d1b-4e8a-9b6c-3a2d1e0f9c84")
 _LINKED_NAMESPACE = uuid.UUID("0b9e7d3c-61a4-4f2e-8c5d-7e1a2b3c4d5f")
@@ -75,13 +80,14 @@ _NOT_A_LETTER = re.compile(r"[\W_]+")
 @dataclass(frozen=True, slots=True)
 class RelatedNeedsPolicy:
     """How far back and how many earlier needs to compare, how alike they must be, how many relatives to name,
-    and how often one case may be told of new relatives."""
+    how often one case may be told of new relatives, and how long a routed need is kept."""
 
     window: timedelta = DEFAULT_WINDOW
     threshold: float = MATCH_THRESHOLD
     max_candidates: int = DEFAULT_MAX_CANDIDATES
     max_related: int = DEFAULT_MAX_RELATED
     link_interval: timedelta = DEFAULT_LINK_INTERVAL
+    keep_for: timedelta = DEFAULT_KEEP_FOR
 
 
 def letters(description: str) -> str:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import asyncpg
 from faststream.kafka import KafkaBroker
 
-from services.routing.adapters.related_needs import forget_told, held_back_links, mark_told
+from services.routing.adapters.related_needs import held_back_links, mark_told
 from services.routing.domain.related_needs import RelatedNeedsPolicy, held_back_linked
 from services.routing.use_cases.route_screened_needs import linked_message
 from shared.kafka import publish_all
@@ -32,7 +32,6 @@ async def tell_held_back_cases(
         held = await held_back_links(
             connection, told_before=now - policy.link_interval, max_related=policy.max_related, limit=limit
         )
-        await forget_told(connection, before=now - policy.window, limit=limit)
         if not held:
             return 0
         linked = [held_back_linked(case.need_id, case.office, case.cluster_id, case.others, now=now) for case in held]
