@@ -49,9 +49,11 @@ BatchMessage = Annotated[KafkaMessage, LoopContext("message")]
 BatchConsumer = Annotated[AIOKafkaConsumer, LoopContext("handler_.consumer")]
 
 
-# Agencies' status reports are not on any need's way to its agency. Polling for them as often
-# as for needs cost idle routing and the embedded broker CPU the pipeline needs.
-UNHURRIED_FETCH_MAX_WAIT_MS = 100
+# Agencies' status reports, corrections, screeners' decisions and the projections are not on any
+# need's way to its agency, and the embedded broker spends CPU on every fetch it holds: polling
+# for them as often as for needs took CPU the pipeline needs, idle or not. Half a second is
+# nothing to an officer's page or a status report (docs/performance-notes.md).
+UNHURRIED_FETCH_MAX_WAIT_MS = 500
 
 
 class AssignmentGauge(ConsumerRebalanceListener):  # type: ignore[misc]

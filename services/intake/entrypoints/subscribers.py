@@ -9,9 +9,10 @@ from shared.batch_subscribers import subscribe
 from shared.topics import CASES_UPDATED, INCOMING_TOPICS_PATTERN, NEEDS_DEAD_LETTERS, NEEDS_SCREENED
 
 # (topic, projection, consumer group after the prefix, latency critical). Agencies read their case
-# and may report on it at once, so intake's copy of routing's updates must follow closely.
+# and may report on it at once, so intake's copy of routing's updates must follow closely; and the
+# screenings' copy as closely, or a need's view would show it routed before it was screened.
 COPIED_TOPICS = (
-    (NEEDS_SCREENED, SCREENINGS, "screenings", False),
+    (NEEDS_SCREENED, SCREENINGS, "screenings", True),
     (CASES_UPDATED, CASE_UPDATES, "case-updates", True),
     (NEEDS_DEAD_LETTERS, DEAD_LETTERS, "dead-letters", False),
 )
