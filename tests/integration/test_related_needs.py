@@ -189,19 +189,28 @@ async def test_a_case_told_within_the_link_interval_is_told_later_of_all_it_gain
     assert await tell_held_back_cases(pool, broker, POLICY) == 0, "told once"
 
 
-async def test_when_cases_were_told_is_forgotten_past_the_window_unless_they_still_wait(pool: asyncpg.Pool) -> None:
-    told, waiting = uuid.uuid4(), uuid.uuid4()
+async def test_when_cases_were_told_is_forgotten_past_the_window_unless_they_still_wait(
+    replicas: list[Router], pool: asyncpg.Pool
+) -> None:
+    first, second = (need_in("85", text) for text in SAME_WORKPLACE[:2])
+    await replicas[0].route([first])
+    await replicas[0].route([second])
+    told, waiting, orphan = first.need.need_id, second.need.need_id, uuid.uuid4()
+    long_ago = datetime.now(UTC) - POLICY.window - timedelta(days=1)
+    await pool.execute("DELETE FROM routing.linked_told WHERE need_id = ANY($1::uuid[])", [told, waiting])
     await pool.execute(
         "INSERT INTO routing.linked_told (need_id, office, told_at, pending)"
-        " VALUES ($1, 'dlpw.96', $3, false), ($2, 'dlpw.96', $3, true)",
-        told, waiting, datetime.now(UTC) - POLICY.window - timedelta(days=1),
+        " VALUES ($1, 'dlpw.85', $4, false), ($2, 'dlpw.85', $4, true), ($3, 'dlpw.85', now(), true)",
+        told, waiting, orphan, long_ago,
     )  # fmt: skip
 
     forgotten = await forget_old_related_needs(pool, POLICY)
 
-    rows = await pool.fetch("SELECT need_id FROM routing.linked_told WHERE need_id = ANY($1::uuid[])", [told, waiting])
-    assert {row["need_id"] for row in rows} == {waiting}
-    assert forgotten.told >= 1
+    rows = await pool.fetch(
+        "SELECT need_id FROM routing.linked_told WHERE need_id = ANY($1::uuid[])", [told, waiting, orphan]
+    )
+    assert {row["need_id"] for row in rows} == {waiting}, "the orphan waited for a need that is not kept"
+    assert forgotten.told >= 2
 
 
 async def test_a_need_is_forgotten_once_kept_long_enough_and_its_cluster_no_longer_names_it(

@@ -380,15 +380,23 @@ async def mark_told(connection: Connection, told: Sequence[HeldBack], *, now: da
 
 
 async def forget_told(connection: Connection, *, before: datetime, limit: int) -> int:
-    """Forget when cases not waiting were told, before ``before`` (past the window, none gains relatives); how many."""
+    """Forget when cases were told before ``before`` unless they wait, and the waits of forgotten needs; how many.
+
+    Past the window no case gains relatives. A forgotten need's case can be left waiting when the
+    need was forgotten while a batch that named it was being placed: its cluster names it no more.
+    """
     deleted: int = await connection.fetchval(
         """
         WITH gone AS (
             DELETE FROM linked_told WHERE ctid IN
                 (SELECT ctid FROM linked_told WHERE told_at < $1 AND NOT pending LIMIT $2)
             RETURNING 1
+        ), orphaned AS (
+            DELETE FROM linked_told t
+            WHERE t.pending AND NOT EXISTS (SELECT 1 FROM related_needs r WHERE r.need_id = t.need_id)
+            RETURNING 1
         )
-        SELECT count(*) FROM gone
+        SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM orphaned)
         """,
         before, limit,
     )  # fmt: skip
@@ -405,6 +413,7 @@ async def forget_related_needs(connection: Connection, *, routed_before: datetim
         """
         WITH old AS (
             SELECT need_id FROM related_needs WHERE routed_at < $1 ORDER BY routed_at LIMIT $2
+            FOR UPDATE SKIP LOCKED
         ), gone AS (
             DELETE FROM related_needs WHERE need_id IN (SELECT need_id FROM old) RETURNING need_id
         ), untold AS (
