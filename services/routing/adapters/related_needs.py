@@ -144,9 +144,9 @@ class RelatedNeedsStore:
     async def _place(
         self, needs: Sequence[NewNeed], keys: Sequence[ClusterKey], *, now: datetime
     ) -> tuple[dict[UUID, tuple[UUID, int]], dict[UUID, list[Member]]]:
-        # Four round trips after the transaction's start at most (the lock; what was placed before
-        # and since; the matches' status; the insert with the clusters' members): on a busy
-        # machine each costs routing's batch milliseconds (docs/performance-notes.md).
+        # Five round trips after the transaction's start at most (the lock; what was placed before
+        # and since; the matches' status; the insert; the clusters' members): on a busy machine
+        # each costs routing's batch milliseconds (docs/performance-notes.md).
         async with self._pool.acquire() as connection, connection.transaction():
             await _lock(connection, keys)
             since = now - self.policy.window
@@ -177,13 +177,7 @@ class RelatedNeedsStore:
                     of_key, kept[key].candidates, threshold=threshold, closed=closed, matched=matched
                 )
             ]
-            # Only a cluster someone joined has more than one need: most needs start their own.
-            cluster_of = {need_id: cluster_id for need_id, (cluster_id, _) in placed_before.items()}
-            cluster_of |= {placement.need.need_id: placement.cluster_id for placement in placements}
-            joined = {
-                cluster_id for need_id, cluster_id in cluster_of.items() if cluster_id != first_cluster_id(need_id)
-            }
-            order, members = await _insert(connection, placements, joined, members=self.policy.max_related + 1)
+            order = await _insert(connection, placements)
             for placement in placements:
                 need = placement.need
                 kept[need.key].add(
@@ -198,6 +192,11 @@ class RelatedNeedsStore:
                     for placement in placements
                 },
             }
+            # Only a cluster someone joined has more than one need: most needs start their own.
+            joined = {
+                cluster_id for need_id, (cluster_id, _) in clusters.items() if cluster_id != first_cluster_id(need_id)
+            }
+            members = await _newest_members(connection, joined, limit=self.policy.max_related + 1)
         return clusters, members
 
     def _refresh(self, keys: Sequence[ClusterKey], rows: Sequence[asyncpg.Record]) -> dict[ClusterKey, _Kept]:
@@ -264,49 +263,31 @@ async def _lock(connection: Connection, keys: Sequence[ClusterKey]) -> None:
     )  # fmt: skip
 
 
-async def _insert(
-    connection: Connection, placements: Sequence[Placement], joined: set[UUID], *, members: int
-) -> tuple[dict[UUID, int], dict[UUID, list[Member]]]:
-    """Store the placements; the place each took in the order of placing, and the newest ``members``
-    needs of each ``joined`` cluster (oldest of them first), the placements among them."""
-    if not placements and not joined:
-        return {}, {}
+async def _insert(connection: Connection, placements: Sequence[Placement]) -> dict[UUID, int]:
+    """Store the placements; the place each took in the order of placing."""
+    if not placements:
+        return {}
     # One statement for the batch, in the batch's order: a row at a time costs a round trip each.
     rows = await connection.fetch(
         """
-        WITH inserted AS (
-            INSERT INTO related_needs (need_id, province_code, district_code, need_type, cluster_id, letters, offices,
-                routed_at)
-            SELECT need_id, province_code, district_code, need_type, cluster_id, letters,
-                   string_to_array(offices, ' '), routed_at
-            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[],
-                        $8::timestamptz[])
-                WITH ORDINALITY AS placed(need_id, province_code, district_code, need_type, cluster_id, letters,
-                    offices, routed_at, position)
-            ORDER BY position
-            RETURNING need_id, cluster_id, offices, placed
-        ), of_joined AS (
-            -- The statement does not see its own insert in the table: the inserted rows join it here.
-            SELECT cluster_id, need_id, offices, placed FROM related_needs WHERE cluster_id = ANY($9::uuid[])
-            UNION ALL
-            SELECT cluster_id, need_id, offices, placed FROM inserted WHERE cluster_id = ANY($9::uuid[])
-        )
-        SELECT true AS inserted, cluster_id, need_id, offices, placed FROM inserted
-        UNION ALL
-        SELECT false, cluster_id, need_id, offices, placed FROM (
-            SELECT *, row_number() OVER (PARTITION BY cluster_id ORDER BY placed DESC) AS newest FROM of_joined
-        ) AS newest_of_joined
-        WHERE newest <= $10
-        ORDER BY placed
+        INSERT INTO related_needs (need_id, province_code, district_code, need_type, cluster_id, letters, offices,
+            routed_at)
+        SELECT need_id, province_code, district_code, need_type, cluster_id, letters,
+               string_to_array(offices, ' '), routed_at
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[],
+                    $8::timestamptz[])
+            WITH ORDINALITY AS placed(need_id, province_code, district_code, need_type, cluster_id, letters, offices,
+                routed_at, position)
+        ORDER BY position
+        RETURNING need_id, placed
         """,
         [p.need.need_id for p in placements], [p.need.key.province_code for p in placements],
         [p.need.district_code for p in placements], [p.need.key.need_type.value for p in placements],
         [p.cluster_id for p in placements], [p.need.letters for p in placements],
         [" ".join(office.name for office in p.need.offices) for p in placements],
-        [p.need.routed_at for p in placements], list(joined), members,
+        [p.need.routed_at for p in placements],
     )  # fmt: skip
-    order = {row["need_id"]: row["placed"] for row in rows if row["inserted"]}
-    return order, _members_of([row for row in rows if not row["inserted"]])
+    return {row["need_id"]: row["placed"] for row in rows}
 
 
 async def _newest_members(connection: Connection, cluster_ids: set[UUID], *, limit: int) -> dict[UUID, list[Member]]:
@@ -323,11 +304,6 @@ async def _newest_members(connection: Connection, cluster_ids: set[UUID], *, lim
         """,
         list(cluster_ids), limit,
     )  # fmt: skip
-    return _members_of(rows)
-
-
-def _members_of(rows: Sequence[asyncpg.Record]) -> dict[UUID, list[Member]]:
-    """Rows of needs in clusters, oldest first, as each cluster's members."""
     members: dict[UUID, list[Member]] = defaultdict(list)
     for row in rows:
         offices = tuple(Office.parse(name) for name in row["offices"])
