@@ -193,7 +193,9 @@ def create_worker_app(
             what=f"{name}: database",
         )
         await retry_transient(broker.connect, what=f"{name}: broker")
-        for key, use_case in (await build_service(pool, broker)).items():
+        # Building may read the database too (screening's live models): an outage just now is a wait.
+        use_cases = await retry_transient(lambda: build_service(pool, broker), what=f"{name}: start")
+        for key, use_case in use_cases.items():
             context.set_global(key, use_case)
         tasks = [asyncio.create_task(job) for job in (background(pool, broker) if background else [])]
         # The lexicon and dictionaries made so far never become garbage: a collection walking them
