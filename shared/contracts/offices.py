@@ -6,9 +6,9 @@ province among themselves (``doe.10.area3``, Bangkok's employment area office 3)
 to one; all of them spell it with this one type.
 """
 
+import functools
 import re
 from dataclasses import dataclass
-from typing import Self
 
 from shared.contracts.need_types import Agency
 
@@ -28,33 +28,23 @@ class Office:
     area: str | None = None
 
     @classmethod
-    def parse(cls, name: str) -> Self:
+    def parse(cls, name: str) -> "Office":
         """``dlpw.33`` or ``doe.10.area3``; refuses anything else with the reason."""
-        found = _NAME.match(name)
-        if found is None:
-            raise InvalidOfficeName(
-                f"{name!r} is not an office name: expected AGENCY.PROVINCE or AGENCY.PROVINCE.AREA"
-                " (e.g. dlpw.33, doe.10.area3)"
-            )
-        try:
-            agency = Agency(found["agency"])
-        except ValueError:
-            known = ", ".join(agency.value for agency in Agency)
-            raise InvalidOfficeName(f"{name!r} names no known agency (known: {known})") from None
-        return cls(agency, found["province"], found["area"])
+        return _parse(name)
 
     @classmethod
-    def of_topic(cls, topic: str) -> Self:
+    def of_topic(cls, topic: str) -> "Office":
         """The office whose queue ``topic`` is (``agency.doe.10.area3``)."""
-        return cls.parse(topic.removeprefix("agency."))
+        return _parse(topic.removeprefix("agency."))
 
-    @property
+    # Asked of every case, member and event routing handles: made once per office (an Office is immutable).
+    @functools.cached_property
     def name(self) -> str:
         """The office's name, e.g. ``doe.10.area3``."""
         parts = (self.agency.value, self.province_code, *((self.area,) if self.area else ()))
         return ".".join(parts)
 
-    @property
+    @functools.cached_property
     def topic(self) -> str:
         """The office's queue, e.g. ``agency.doe.10.area3``."""
         return f"agency.{self.name}"
@@ -67,3 +57,20 @@ class Office:
     def covers(self, other: "Office") -> bool:
         """Whether this office may see ``other``'s cases: itself, or an area office of its province."""
         return self == other or (self.area is None and other.province == self)
+
+
+# Routing parses the same few hundred office names for every case and cluster member it reads.
+@functools.lru_cache(maxsize=4096)
+def _parse(name: str) -> Office:
+    found = _NAME.match(name)
+    if found is None:
+        raise InvalidOfficeName(
+            f"{name!r} is not an office name: expected AGENCY.PROVINCE or AGENCY.PROVINCE.AREA"
+            " (e.g. dlpw.33, doe.10.area3)"
+        )
+    try:
+        agency = Agency(found["agency"])
+    except ValueError:
+        known = ", ".join(agency.value for agency in Agency)
+        raise InvalidOfficeName(f"{name!r} names no known agency (known: {known})") from None
+    return Office(agency, found["province"], found["area"])

@@ -13,12 +13,13 @@ from services.routing.domain.related_needs import (
     KnownNeed,
     Member,
     candidates_of,
+    cases_to_tell,
     cluster_type,
     features,
     first_cluster_id,
     held_back_linked,
     letters,
-    linked_cases,
+    linked_event,
     new_need,
     place,
     similarity,
@@ -26,6 +27,7 @@ from services.routing.domain.related_needs import (
 from services.routing.domain.related_pairs import PAIRS, choose_threshold, figures, load_scored
 from services.routing.domain.routing_table import RoutingTable
 from services.routing.use_cases.route_screened_needs import linked_message
+from shared.contracts.events import CaseLinked
 from shared.contracts.need_types import Agency, NeedType
 from shared.contracts.offices import Office
 from tests.unit.factories import NOW, contact, screened, submitted
@@ -38,6 +40,11 @@ SAME_WORKPLACE = (
 )
 UNRELATED = "ร้านอาหารในตลาดเทศบาล อำเภอเมืองศรีสะเกษ เลิกจ้างลูกจ้างโดยไม่บอกล่วงหน้าและไม่จ่ายค่าชดเชย"
 DLPW_33 = Office(Agency.DLPW, "33")
+
+
+def linked_cases(batch: list[Clustered]) -> list[tuple[Office, CaseLinked]]:
+    """The case.linked a batch would send if every case it tells were due now."""
+    return [(case.office, linked_event(case, now=NOW)) for case in cases_to_tell(batch)]
 
 
 def test_the_labelled_pairs_are_real_text_half_related_of_one_type_each() -> None:
@@ -121,16 +128,16 @@ def test_only_cases_placed_before_the_need_that_joined_are_told_of_it() -> None:
     later = Member(uuid.uuid4(), (DLPW_33,), placed=9)  # by another replica, after this batch
     joined = Clustered(uuid.uuid4(), uuid.uuid4(), NeedType.UNFAIR_LABOUR, 5, True, (earlier, later))
 
-    linked = linked_cases([joined], now=NOW)
+    linked = linked_cases([joined])
 
     assert [(office, event.need_id) for office, event in linked] == [
         (DLPW_33, earlier.need_id),
         (Office(Agency.DOE, "33"), earlier.need_id),
     ]
     assert all(set(event.related_need_ids) == {joined.need_id, later.need_id} for _, event in linked)
-    assert linked_cases([joined], now=NOW) == linked  # the same events, ids included, every time
+    assert linked_cases([joined]) == linked  # the same events, ids included, every time
     started = Clustered(joined.need_id, joined.cluster_id, NeedType.UNFAIR_LABOUR, 5, False, (earlier,))
-    assert linked_cases([started], now=NOW) == []
+    assert linked_cases([started]) == []
 
 
 def test_an_earlier_case_is_told_once_per_batch_however_many_needs_of_the_batch_joined() -> None:
@@ -139,7 +146,7 @@ def test_an_earlier_case_is_told_once_per_batch_however_many_needs_of_the_batch_
     third_others = (earlier, Member(second.need_id, (DLPW_33,), placed=5))
     third = Clustered(uuid.uuid4(), second.cluster_id, NeedType.UNFAIR_LABOUR, 6, True, third_others)
 
-    [(office, event)] = linked_cases([second, third], now=NOW)
+    [(office, event)] = linked_cases([second, third])
 
     assert (office, event.need_id, event.cluster_id) == (DLPW_33, earlier.need_id, second.cluster_id)
     assert set(event.related_need_ids) == {second.need_id, third.need_id}
@@ -153,7 +160,7 @@ def test_an_area_offices_case_is_told_of_its_relatives_on_the_area_offices_own_t
     earlier = Member(known.need_id, known.offices, placed=1)
     joined = Clustered(uuid.uuid4(), uuid.uuid4(), NeedType.JOBS, 5, True, (earlier,))
 
-    [(office, event)] = linked_cases([joined], now=NOW)
+    [(office, event)] = linked_cases([joined])
 
     assert linked_message(office, event).topic == "agency.doe.10.area10"
 

@@ -24,6 +24,7 @@ import asyncpg
 
 from services.routing.domain.related_needs import (
     Candidates,
+    CaseToTell,
     Clustered,
     ClusterKey,
     KnownNeed,
@@ -36,7 +37,6 @@ from services.routing.domain.related_needs import (
     load_weights,
     place,
 )
-from shared.contracts.events import CaseLinked
 from shared.contracts.need_types import NeedType
 from shared.contracts.offices import Office
 from shared.database import Connection
@@ -114,17 +114,15 @@ class RelatedNeedsStore:
                 )
         return in_clusters
 
-    async def links_to_send_now(
-        self, linked: Sequence[tuple[Office, CaseLinked]], *, now: datetime
-    ) -> list[tuple[Office, CaseLinked]]:
-        """Of a batch's ``case.linked`` events, those to publish with it: to cases not told within the link interval.
+    async def due_now(self, cases: Sequence[CaseToTell], *, now: datetime) -> list[CaseToTell]:
+        """Of the earlier cases a batch would tell of new relatives, those to tell with it now.
 
-        The others are held back: their case is marked pending, and ``held_back_links`` finds it
+        A case told within the link interval is held back: it is marked pending, and ``held_back_links`` finds it
         once its interval has passed. Recorded before the batch is published: if the publish
         fails, the batch read again finds the cases told a moment ago and holds them back, so the
         flush still tells them.
         """
-        if not linked:
+        if not cases:
             return []
         rows = await self._pool.fetch(
             """
@@ -135,11 +133,11 @@ class RelatedNeedsStore:
                     pending = told.told_at > $4
             RETURNING need_id, office, NOT pending AS told_now
             """,
-            [event.need_id for _, event in linked], [office.name for office, _ in linked], now,
+            [case.need_id for case in cases], [case.office.name for case in cases], now,
             now - self.policy.link_interval,
         )  # fmt: skip
         told_now = {(row["need_id"], row["office"]) for row in rows if row["told_now"]}
-        return [(office, event) for office, event in linked if (event.need_id, office.name) in told_now]
+        return [case for case in cases if (case.need_id, case.office.name) in told_now]
 
     async def _place(
         self, needs: Sequence[NewNeed], keys: Sequence[ClusterKey], *, now: datetime

@@ -30,7 +30,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Container, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -383,20 +383,28 @@ class Clustered:
     # It joined earlier needs' cluster (it did not start it): the earlier cases learn of it.
     joined: bool
     others: tuple[Member, ...]
+    # The cluster's other needs; asked for by each of its cases and each case told of it.
+    related_need_ids: tuple[UUID, ...] = field(init=False)
 
-    @property
-    def related_need_ids(self) -> tuple[UUID, ...]:
-        """The cluster's other needs."""
-        return tuple(member.need_id for member in self.others)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "related_need_ids", tuple(member.need_id for member in self.others))
 
 
-def linked_cases(batch: Iterable[Clustered], *, now: datetime) -> list[tuple[Office, CaseLinked]]:
-    """A ``case.linked`` for each earlier case of a cluster that needs of this batch joined, with its office.
+@dataclass(frozen=True, slots=True)
+class CaseToTell:
+    """An earlier case of a cluster that needs of a batch joined, on one office's queue, and those needs."""
 
-    One per earlier case and office however many needs of the batch joined, naming the cluster's
-    needs as the batch left it. Needs of the same batch are not earlier: their own cases already
-    name each other. "Earlier" is the order needs were placed in, not their clocks: replicas'
-    clocks differ. The event id follows from the case, its office and the needs that joined.
+    need_id: UUID
+    office: Office
+    joiners: tuple[Clustered, ...]
+
+
+def cases_to_tell(batch: Iterable[Clustered]) -> list[CaseToTell]:
+    """Each earlier case of a cluster that needs of this batch joined, once per office however many joined.
+
+    Needs of the same batch are not earlier: their own cases already name each other. "Earlier"
+    is the order needs were placed in, not their clocks: replicas' clocks differ. Cheap next to
+    the events themselves, which are made (``linked_event``) only for the cases told now.
     """
     clustered_now = list(batch)
     in_batch = {clustered.need_id for clustered in clustered_now}
@@ -408,13 +416,19 @@ def linked_cases(batch: Iterable[Clustered], *, now: datetime) -> list[tuple[Off
             if member.placed < clustered.placed and member.need_id not in in_batch:
                 for office in member.offices:
                     told.setdefault((member.need_id, office), []).append(clustered)
-    linked = []
-    for (need_id, office), joiners in told.items():
-        latest = max(joiners, key=lambda clustered: len(clustered.others))
-        everyone = {latest.need_id, *latest.related_need_ids, *(joiner.need_id for joiner in joiners)} - {need_id}
-        origin = ",".join(sorted(str(joiner.need_id) for joiner in joiners))
-        linked.append((office, _linked(need_id, office, latest.cluster_id, everyone, origin=origin, now=now)))
-    return linked
+    return [CaseToTell(need_id, office, tuple(joiners)) for (need_id, office), joiners in told.items()]
+
+
+def linked_event(case: CaseToTell, *, now: datetime) -> CaseLinked:
+    """The ``case.linked`` that tells an earlier case of its cluster's needs as the batch left it.
+
+    Its event id follows from the case, its office and the needs that joined.
+    """
+    latest = max(case.joiners, key=lambda clustered: len(clustered.others))
+    everyone = {latest.need_id, *latest.related_need_ids, *(joiner.need_id for joiner in case.joiners)}
+    everyone.discard(case.need_id)
+    origin = ",".join(sorted(str(joiner.need_id) for joiner in case.joiners))
+    return _linked(case.need_id, case.office, latest.cluster_id, everyone, origin=origin, now=now)
 
 
 def held_back_linked(
@@ -423,7 +437,7 @@ def held_back_linked(
     """The ``case.linked`` that tells a case, held back by the link interval, of its cluster's other needs now.
 
     Its event id follows from the case, its office and the needs it names ("held:" keeps it apart
-    from the ids ``linked_cases`` makes), so sending it again after a crash keeps it.
+    from the ids ``linked_event`` makes), so sending it again after a crash keeps it.
     """
     named = set(others)
     origin = "held:" + ",".join(sorted(str(other) for other in named))
@@ -439,6 +453,7 @@ def _linked(
         agency=office.agency,
         province_code=office.province_code,
         cluster_id=cluster_id,
-        related_need_ids=tuple(sorted(others, key=str)),
+        # In the order of their text: a UUID compares as its number, whose hex text has a fixed length.
+        related_need_ids=tuple(sorted(others)),
         linked_at=now,
     )

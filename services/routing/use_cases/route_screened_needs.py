@@ -16,7 +16,7 @@ from services.routing.adapters.database import RoutingStore
 from services.routing.adapters.related_needs import RelatedNeedsStore
 from services.routing.domain.case_updates import routed_update, screened_by_hand_update
 from services.routing.domain.decide import NeedContact, decide_routes, office_of, topic_of, unroutable_types
-from services.routing.domain.related_needs import Clustered, linked_cases, new_need
+from services.routing.domain.related_needs import Clustered, cases_to_tell, linked_event, new_need
 from services.routing.domain.routed import Routed
 from services.routing.domain.routing_table import RoutingTable
 from shared.batch_consumption import Produced
@@ -66,12 +66,11 @@ class Router:
             if (need := new_need(item.screened, offices=[office_of(case) for case in item.cases], routed_at=now))
         ]
         clustered = await retry_transient(lambda: related.place(needs, now=now), what="routing: related needs")
-        linked = linked_cases(clustered, now=now)
-        told_now = await retry_transient(
-            lambda: related.links_to_send_now(linked, now=now), what="routing: cases told of relatives"
-        )
+        to_tell = cases_to_tell(clustered)
+        due = await retry_transient(lambda: related.due_now(to_tell, now=now), what="routing: cases told of relatives")
+        linked = [(case.office, linked_event(case, now=now)) for case in due]
         return produced(
-            routed, table=table, clusters={item.need_id: item for item in clustered}, linked=told_now, now=now
+            routed, table=table, clusters={item.need_id: item for item in clustered}, linked=linked, now=now
         )
 
     async def routed_before(self, screenings: list[NeedScreened]) -> list[OutgoingMessage]:
