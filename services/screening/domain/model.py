@@ -152,7 +152,8 @@ class ScreeningModel:
 
     def probabilities(self, text: str, words: Iterable[str] = ()) -> dict[NeedType, float]:
         """Return the probability of every need type for normalised text and its newmm words."""
-        return self._score(features(text, words, self.min_n, self.max_n))
+        found = features(text, words, self.min_n, self.max_n)
+        return self._probabilities(self._packed_sum(found), len(found))
 
     def opinion(
         self,
@@ -166,20 +167,28 @@ class ScreeningModel:
         `words` is called (the text cut) only when some type passes on characters alone.
         """
         characters = character_features(text, self.min_n, self.max_n)
-        partial = self._score(characters)
+        packed = self._packed_sum(characters)
+        partial = self._probabilities(packed, len(characters))
         gate = self.word_gate
         if all(partial[need_type] < gate.add.get(need_type, 0.0) for need_type in addable) and all(
             partial[need_type] >= gate.drop.get(need_type, 2.0) for need_type in droppable
         ):
             return None
-        return self._score(characters | word_features(words()))
+        # The sums are exact integers: the characters' sum plus the words' is the sum of both,
+        # without looking the characters up a second time.
+        words_only = word_features(words()) - characters
+        return self._probabilities(packed + self._packed_sum(words_only), len(characters) + len(words_only))
 
-    def _score(self, found: set[str]) -> dict[NeedType, float]:
-        if not found:
-            return dict.fromkeys(self.types, 0.0)
+    def _packed_sum(self, found: set[str]) -> int:
         # One C-level pass: look every feature up (unknown ones add 0) and add the packed rows.
-        totals = _unpack(sum(map(self._packed.get, found, repeat(0))), len(self.types))
-        scale = 1.0 / (WEIGHT_UNITS * math.sqrt(len(found)))
+        return sum(map(self._packed.get, found, repeat(0)))
+
+    def _probabilities(self, packed: int, features: int) -> dict[NeedType, float]:
+        """Every type's probability from the packed sum of a text's features and how many it has."""
+        if not features:
+            return dict.fromkeys(self.types, 0.0)
+        totals = _unpack(packed, len(self.types))
+        scale = 1.0 / (WEIGHT_UNITS * math.sqrt(features))
         return {
             need_type: _sigmoid(bias + total * scale)
             for need_type, bias, total in zip(self.types, self.bias, totals, strict=True)
