@@ -17,7 +17,7 @@ still open (not every case of it resolved) is asked only of the candidates that 
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -32,6 +32,7 @@ from services.routing.domain.related_needs import (
     NewNeed,
     Placement,
     RelatedNeedsPolicy,
+    cases_to_tell,
     features,
     first_cluster_id,
     load_weights,
@@ -81,22 +82,31 @@ class RelatedNeedsStore:
         self._kept: dict[ClusterKey, _Kept] = {}
         load_weights()
 
-    async def place(self, needs: Sequence[NewNeed], *, now: datetime) -> list[Clustered]:
-        """Place ``needs`` (in order) and return those that share a cluster with any other need.
+    async def place(self, needs: Sequence[NewNeed], *, now: datetime) -> "Placed":
+        """Place ``needs`` (in order); say which share a cluster with other needs, and which earlier cases to tell now.
 
-        A need placed before (a batch read again) keeps its cluster and is not placed again.
+        A need placed before (a batch read again) keeps its cluster and is not placed again. An
+        earlier case told within the link interval is held back: it is marked pending, and
+        ``held_back_links`` finds it once its interval has passed. Who is told is recorded in the
+        placing transaction, before the batch is published: if the publish fails, the batch read
+        again finds the cases told a moment ago and holds them back, so the flush still tells them.
         """
         needs = list({need.need_id: need for need in needs}.values())  # a record redelivered within its batch
         if not needs:
-            return []
+            return Placed([], [])
         keys = sorted({need.key for need in needs}, key=lambda key: (key.province_code, key.need_type.value))
         try:
-            clusters, members = await self._place(needs, keys, now=now)
+            return await self._place(needs, keys, now=now)
         except BaseException:
             # What was kept may now hold placements the database rolled back: read those keys afresh.
             for key in keys:
                 self._kept.pop(key, None)
             raise
+
+    def _clustered(
+        self, needs: Sequence[NewNeed], clusters: dict[UUID, tuple[UUID, int]], members: dict[UUID, list[Member]]
+    ) -> list[Clustered]:
+        """The needs that share a cluster with any other need, with the cluster's newest other needs."""
         types = {need.need_id: need.key.need_type for need in needs}
         in_clusters = []
         for need_id, (cluster_id, placed) in clusters.items():
@@ -114,37 +124,10 @@ class RelatedNeedsStore:
                 )
         return in_clusters
 
-    async def due_now(self, cases: Sequence[CaseToTell], *, now: datetime) -> list[CaseToTell]:
-        """Of the earlier cases a batch would tell of new relatives, those to tell with it now.
-
-        A case told within the link interval is held back: it is marked pending, and ``held_back_links`` finds it
-        once its interval has passed. Recorded before the batch is published: if the publish
-        fails, the batch read again finds the cases told a moment ago and holds them back, so the
-        flush still tells them.
-        """
-        if not cases:
-            return []
-        rows = await self._pool.fetch(
-            """
-            INSERT INTO linked_told AS told (need_id, office, told_at)
-            SELECT need_id, office, $3 FROM unnest($1::uuid[], $2::text[]) AS linked(need_id, office)
-            ON CONFLICT (need_id, office) DO UPDATE
-                SET told_at = CASE WHEN told.told_at <= $4 THEN excluded.told_at ELSE told.told_at END,
-                    pending = told.told_at > $4
-            RETURNING need_id, office, NOT pending AS told_now
-            """,
-            [case.need_id for case in cases], [case.office.name for case in cases], now,
-            now - self.policy.link_interval,
-        )  # fmt: skip
-        told_now = {(row["need_id"], row["office"]) for row in rows if row["told_now"]}
-        return [case for case in cases if (case.need_id, case.office.name) in told_now]
-
-    async def _place(
-        self, needs: Sequence[NewNeed], keys: Sequence[ClusterKey], *, now: datetime
-    ) -> tuple[dict[UUID, tuple[UUID, int]], dict[UUID, list[Member]]]:
-        # Five round trips after the transaction's start at most (the lock; what was placed before
-        # and since; the matches' status; the insert; the clusters' members): on a busy machine
-        # each costs routing's batch milliseconds (docs/performance-notes.md).
+    async def _place(self, needs: Sequence[NewNeed], keys: Sequence[ClusterKey], *, now: datetime) -> "Placed":
+        # Six round trips after the transaction's start at most (the lock; what was placed before
+        # and since; the matches' status; the insert; the clusters' members; who is told now): on a
+        # busy machine each costs routing's batch milliseconds (docs/performance-notes.md).
         async with self._pool.acquire() as connection, connection.transaction():
             await _lock(connection, keys)
             since = now - self.policy.window
@@ -195,7 +178,9 @@ class RelatedNeedsStore:
                 cluster_id for need_id, (cluster_id, _) in clusters.items() if cluster_id != first_cluster_id(need_id)
             }
             members = await _newest_members(connection, joined, limit=self.policy.max_related + 1)
-        return clusters, members
+            clustered = self._clustered(needs, clusters, members)
+            tell_now = await _due_now(connection, cases_to_tell(clustered), now=now, interval=self.policy.link_interval)
+        return Placed(clustered, tell_now)
 
     def _refresh(self, keys: Sequence[ClusterKey], rows: Sequence[asyncpg.Record]) -> dict[ClusterKey, _Kept]:
         """The kept candidates of each key, with ``rows`` added (read by ``_PLACED_BEFORE_AND_SINCE``)."""
@@ -250,6 +235,35 @@ async def _closed(connection: Connection, need_ids: set[UUID]) -> set[UUID]:
         list(need_ids),
     )
     return {row["need_id"] for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A batch's needs placed: those in a cluster with other needs, and the earlier cases to tell of them now."""
+
+    clustered: list[Clustered]
+    tell_now: list[CaseToTell]
+
+
+async def _due_now(
+    connection: Connection, cases: Sequence[CaseToTell], *, now: datetime, interval: timedelta
+) -> list[CaseToTell]:
+    """Of the earlier cases a batch would tell of new relatives, those not told within ``interval``; the rest wait."""
+    if not cases:
+        return []
+    rows = await connection.fetch(
+        """
+        INSERT INTO linked_told AS told (need_id, office, told_at)
+        SELECT need_id, office, $3 FROM unnest($1::uuid[], $2::text[]) AS linked(need_id, office)
+        ON CONFLICT (need_id, office) DO UPDATE
+            SET told_at = CASE WHEN told.told_at <= $4 THEN excluded.told_at ELSE told.told_at END,
+                pending = told.told_at > $4
+        RETURNING need_id, office, NOT pending AS told_now
+        """,
+        [case.need_id for case in cases], [case.office.name for case in cases], now, now - interval,
+    )  # fmt: skip
+    told_now = {(row["need_id"], row["office"]) for row in rows if row["told_now"]}
+    return [case for case in cases if (case.need_id, case.office.name) in told_now]
 
 
 async def _lock(connection: Connection, keys: Sequence[ClusterKey]) -> None:

@@ -16,7 +16,7 @@ from services.routing.adapters.database import RoutingStore
 from services.routing.adapters.related_needs import RelatedNeedsStore
 from services.routing.domain.case_updates import routed_update, screened_by_hand_update
 from services.routing.domain.decide import NeedContact, decide_routes, office_of, topic_of, unroutable_types
-from services.routing.domain.related_needs import Clustered, cases_to_tell, linked_event, new_need
+from services.routing.domain.related_needs import Clustered, linked_event, new_need
 from services.routing.domain.routed import Routed
 from services.routing.domain.routing_table import RoutingTable
 from shared.batch_consumption import Produced
@@ -65,12 +65,10 @@ class Router:
             for item in routed
             if (need := new_need(item.screened, offices=[office_of(case) for case in item.cases], routed_at=now))
         ]
-        clustered = await retry_transient(lambda: related.place(needs, now=now), what="routing: related needs")
-        to_tell = cases_to_tell(clustered)
-        due = await retry_transient(lambda: related.due_now(to_tell, now=now), what="routing: cases told of relatives")
-        linked = [(case.office, linked_event(case, now=now)) for case in due]
+        placed = await retry_transient(lambda: related.place(needs, now=now), what="routing: related needs")
+        linked = [(case.office, linked_event(case, now=now)) for case in placed.tell_now]
         return produced(
-            routed, table=table, clusters={item.need_id: item for item in clustered}, linked=linked, now=now
+            routed, table=table, clusters={item.need_id: item for item in placed.clustered}, linked=linked, now=now
         )
 
     async def routed_before(self, screenings: list[NeedScreened]) -> list[OutgoingMessage]:
