@@ -17,6 +17,7 @@ from faststream.kafka.message import KafkaMessage
 
 from shared.batch_consumption import BatchReport
 from shared.database import create_pool, migrate
+from shared.event_loop_lag import watch_event_loop
 from shared.garbage_collection import freeze_startup_objects
 from shared.kafka import create_broker, keep_raw_bytes
 from shared.logs import configure_logging
@@ -197,7 +198,8 @@ def create_worker_app(
         use_cases = await retry_transient(lambda: build_service(pool, broker), what=f"{name}: start")
         for key, use_case in use_cases.items():
             context.set_global(key, use_case)
-        tasks = [asyncio.create_task(job) for job in (background(pool, broker) if background else [])]
+        jobs = [watch_event_loop(), *(background(pool, broker) if background else [])]
+        tasks = [asyncio.create_task(job) for job in jobs]
         # The lexicon and dictionaries made so far never become garbage: a collection walking them
         # would cost milliseconds at run time and seconds at exit.
         freeze_startup_objects()

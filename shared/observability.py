@@ -41,6 +41,11 @@ UNROUTABLE_TYPES = Counter(
     "Need types sent to manual screening because no routing rule names a known agency for them",
     ["need_type"],
 )
+EVENT_LOOP_LAG = Histogram(
+    "needs_router_event_loop_lag_seconds",
+    "How late the process's event loop woke a sleeper that asked to be woken every 20 ms",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
 HTTP_SECONDS = Histogram("needs_router_http_request_seconds", "HTTP request latency", ["method", "route", "status"])
 
 # The need a line of log is about, and its trace, for every line logged while handling it.

@@ -46,6 +46,7 @@ from services.intake.use_cases.retention import RetentionPeriods, run_retention
 from services.intake.use_cases.source_submissions import CONSUMER as SOURCES_CONSUMER
 from services.intake.use_cases.source_submissions import SourceSubmissions
 from shared.database import create_pool, migrate
+from shared.event_loop_lag import watch_event_loop
 from shared.garbage_collection import freeze_startup_objects
 from shared.kafka import create_broker
 from shared.logs import configure_logging
@@ -85,6 +86,7 @@ def create_app(settings: IntakeSettings, *, owns_process: bool = False) -> FastA
         limiter = RateLimiter(per_second=settings.rate_limit_per_s, burst=settings.rate_limit_burst)
         redrive = RedriveSettings(after_s=settings.redrive_after_s, interval_s=settings.redrive_interval_s)
         background = [
+            asyncio.create_task(watch_event_loop(), name="event-loop-lag"),
             asyncio.create_task(relay.run(), name="outbox-relay"),
             asyncio.create_task(run_redrive(pool, relay, redrive), name="re-drive"),
             asyncio.create_task(
