@@ -14,12 +14,14 @@ from services.routing.adapters.database import RoutingStore
 from services.routing.adapters.related_needs import RelatedNeedsStore
 from services.routing.domain.related_needs import RelatedNeedsPolicy
 from services.routing.domain.routed import Routed
+from services.routing.use_cases import tell_held_back_cases as held_back_flush
 from services.routing.use_cases.forget_old_related_needs import forget_old_related_needs
 from services.routing.use_cases.route_screened_needs import Router
 from services.routing.use_cases.tell_held_back_cases import tell_held_back_cases
 from shared.batch_consumption import Produced
 from shared.contracts.events import CaseLinked, CaseUpdated, NeedScreened, RoutedCase
 from shared.contracts.need_types import NeedType
+from shared.kafka import OutgoingMessage
 from shared.settings import InfrastructureSettings
 from shared.topics import CASES_UPDATED
 from tests.topic_reader import read_records
@@ -187,6 +189,42 @@ async def test_a_case_told_within_the_link_interval_is_told_later_of_all_it_gain
     assert set(held_back.related_need_ids) == {second.need.need_id, third.need.need_id}
     assert held_back.cluster_id == told_at_once[0].cluster_id
     assert await tell_held_back_cases(pool, broker, POLICY) == 0, "told once"
+
+
+async def test_held_back_cases_are_told_a_chunk_per_transaction_up_to_the_limit(
+    pool: asyncpg.Pool, broker: KafkaBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(held_back_flush, "FLUSH_CHUNK", 3)
+    published: list[int] = []
+    publish_really = held_back_flush.publish_all
+
+    async def publish_all(broker: KafkaBroker, messages: list[OutgoingMessage]) -> None:
+        published.append(len(messages))
+        await publish_really(broker, messages)
+
+    monkeypatch.setattr(held_back_flush, "publish_all", publish_all)
+    # An interval no other test's case has waited out: only these seven are due.
+    policy = replace(POLICY, link_interval=timedelta(days=3650))
+    long_ago = datetime.now(UTC) - policy.link_interval - timedelta(days=1)
+    cluster_id, need_ids = uuid.uuid4(), [uuid.uuid4() for _ in range(7)]
+    await pool.executemany(
+        "INSERT INTO routing.related_needs (need_id, province_code, district_code, need_type, cluster_id, letters,"
+        " offices, routed_at) VALUES ($1, '94', '9401', 'unfair_labour', $2, 'x', ARRAY['dlpw.94'], now())",
+        [(need_id, cluster_id) for need_id in need_ids],
+    )
+    await pool.executemany(
+        "INSERT INTO routing.linked_told (need_id, office, told_at, pending) VALUES ($1, 'dlpw.94', $2, true)",
+        [(need_id, long_ago) for need_id in need_ids],
+    )
+
+    assert await tell_held_back_cases(pool, broker, policy, limit=5) == 5
+    assert await tell_held_back_cases(pool, broker, policy, limit=5) == 2
+    assert await tell_held_back_cases(pool, broker, policy, limit=5) == 0
+    assert published == [3, 2, 2], "a transaction and a publish per chunk of at most FLUSH_CHUNK"
+    waiting = await pool.fetchval(
+        "SELECT count(*) FROM routing.linked_told WHERE need_id = ANY($1::uuid[]) AND pending", need_ids
+    )
+    assert waiting == 0
 
 
 async def test_when_cases_were_told_is_forgotten_past_the_window_unless_they_still_wait(

@@ -21,12 +21,28 @@ from shared.periodic import every
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY_S = 1.0
+# Cases told per transaction. A flush of some 230 cases in one transaction held routing's event
+# loop for 20-50 ms once a second in the benchmark's floods, and the batches waiting meanwhile made
+# the tail of routing's latency (docs/performance-notes.md); between transactions the loop serves them.
+FLUSH_CHUNK = 50
 
 
 async def tell_held_back_cases(
     pool: asyncpg.Pool, broker: KafkaBroker, policy: RelatedNeedsPolicy, *, limit: int = 500
 ) -> int:
-    """Publish a ``case.linked`` for each held-back case whose interval has passed; return how many."""
+    """Publish a ``case.linked`` for at most ``limit`` held-back cases whose interval has passed; return how many."""
+    told = 0
+    while told < limit:
+        chunk = min(FLUSH_CHUNK, limit - told)
+        in_chunk = await _tell_some(pool, broker, policy, limit=chunk)
+        told += in_chunk
+        if in_chunk < chunk:
+            break
+    return told
+
+
+async def _tell_some(pool: asyncpg.Pool, broker: KafkaBroker, policy: RelatedNeedsPolicy, *, limit: int) -> int:
+    """Tell at most ``limit`` held-back cases in one transaction; return how many."""
     now = datetime.now(UTC)
     async with pool.acquire() as connection, connection.transaction():
         held = await held_back_links(
