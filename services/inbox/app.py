@@ -20,6 +20,7 @@ from services.inbox.use_cases.project_cases import CONSUMER, CaseNews, CaseNewsC
 from shared.batch_consumption import BatchConsumption
 from shared.contracts.cloud_events import Source
 from shared.database import create_pool, migrate
+from shared.event_loop_lag import watch_event_loop
 from shared.kafka import create_broker, publish_all
 from shared.logs import configure_logging
 from shared.retry import retry_transient
@@ -53,6 +54,7 @@ def create_app(settings: InboxSettings) -> FastAPI:
         broker.context.set_global(CONSUMER, CaseNewsConsumption(reader, consumption))
         # In the background: joining the consumer group must not hold up the pages.
         subscribers = asyncio.create_task(retry_transient(broker.start, what="inbox: subscriber"), name="subscriber")
+        watcher = asyncio.create_task(watch_event_loop(), name="event-loop-lag")
         app.state.resources = InboxResources(
             inbox=Inbox(pool=pool, publish=partial(publish_all, broker), levels=settings.service_levels()),
             intake=IntakeReveal(settings.intake_url, settings.inbox_intake_key.get_secret_value()),
@@ -67,7 +69,8 @@ def create_app(settings: InboxSettings) -> FastAPI:
             yield
         finally:
             subscribers.cancel()
-            await asyncio.gather(subscribers, return_exceptions=True)
+            watcher.cancel()
+            await asyncio.gather(subscribers, watcher, return_exceptions=True)
             await broker.stop()
             await pool.close()
 

@@ -51,7 +51,7 @@ def exported_metric_names() -> set[str]:
 def test_the_rules_and_the_compose_configuration_load() -> None:
     checked = promtool("check", "config", PROMETHEUS / "prometheus.yml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 12 rules found" in checked.stdout
+    assert "SUCCESS: 13 rules found" in checked.stdout
 
 
 def test_each_rule_fires_on_series_made_to_trip_it_and_stays_silent_on_a_healthy_system() -> None:
