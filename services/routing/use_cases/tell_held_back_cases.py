@@ -1,9 +1,9 @@
 """Earlier cases of a cluster told of the relatives they gained while their last ``case.linked`` was too recent.
 
 Routing tells a case of new relatives at most once per link interval (``RelatedNeedsPolicy``);
-what it held back is sent here, every second, once the case's interval has passed: one
-``case.linked`` naming the cluster's needs as they are then. Several routing replicas share the
-work through row locks; a crash before the mark re-sends the same event id.
+what it held back is sent here, a slice every fifth of a second, once the case's interval has
+passed: one ``case.linked`` naming the cluster's needs as they are then. Several routing replicas
+share the work through row locks; a crash before the mark re-sends the same event id.
 """
 
 import logging
@@ -20,17 +20,22 @@ from shared.periodic import every
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY_S = 1.0
-# Cases told per transaction. A flush of some 230 cases in one transaction held routing's event
-# loop for 20-50 ms once a second in the benchmark's floods, and the batches waiting meanwhile made
-# the tail of routing's latency (docs/performance-notes.md); between transactions the loop serves them.
+# Held-back cases are told a slice at a time and often, not all at once: a flush of some 240 cases
+# a second slowed routing's batches around it 2-3 times, and their needs made the tail of routing's
+# latency (docs/performance-notes.md). 50 every 0.2 s is up to 250 a second per replica; a
+# larger backlog waits for the next slices.
+FLUSH_EVERY_S = 0.2
+# Cases told per transaction; between transactions routing's event loop serves its batches.
 FLUSH_CHUNK = 50
 
 
 async def tell_held_back_cases(
     pool: asyncpg.Pool, broker: KafkaBroker, policy: RelatedNeedsPolicy, *, limit: int = 500
 ) -> int:
-    """Publish a ``case.linked`` for at most ``limit`` held-back cases whose interval has passed; return how many."""
+    """Publish a ``case.linked`` for at most ``limit`` held-back cases whose interval has passed; return how many.
+
+    A transaction per ``FLUSH_CHUNK`` cases.
+    """
     told = 0
     while told < limit:
         chunk = min(FLUSH_CHUNK, limit - told)
@@ -59,11 +64,13 @@ async def _tell_some(pool: asyncpg.Pool, broker: KafkaBroker, policy: RelatedNee
 
 
 async def run_held_back_links(pool: asyncpg.Pool, broker: KafkaBroker, policy: RelatedNeedsPolicy) -> None:
-    """Tell held-back cases every ``FLUSH_EVERY_S`` until cancelled."""
+    """Tell a slice of the held-back cases every ``FLUSH_EVERY_S`` until cancelled."""
 
     def report(told: int) -> None:
         if told:
             log.info("told %d cases of the relatives they gained since their last case.linked", told)
 
-    await every(FLUSH_EVERY_S, lambda: tell_held_back_cases(pool, broker, policy), what="held-back case.linked",
-                then=report)  # fmt: skip
+    await every(
+        FLUSH_EVERY_S, lambda: tell_held_back_cases(pool, broker, policy, limit=FLUSH_CHUNK),
+        what="held-back case.linked", then=report,
+    )  # fmt: skip
