@@ -106,6 +106,30 @@ async def test_a_need_reads_from_intakes_copy_and_a_batch_read_again_changes_not
         assert await database.status_report_recorded(connection, resolved.report_event_id)
 
 
+async def test_reports_between_routed_updates_of_one_batch_find_their_cases(
+    pool: asyncpg.Pool, broker: KafkaBroker
+) -> None:
+    first, second = await stored_need(pool), await stored_need(pool)
+    _, updates = copies(pool, broker)
+    batch = [routed(first, Agency.DLPW), reported(first, "accepted", 5), routed(second, Agency.DLPW),
+             routed(first, Agency.DOE), reported(second, "in_progress", 6), reported(first, "resolved", 7, outcome="จ่ายครบ")]  # fmt: skip
+
+    assert (await updates.handle(records(batch, CASES_UPDATED))).processed == 6
+    async with pool.acquire() as connection:
+        statuses = {
+            (row["need_id"], row["agency"]): row["status"]
+            for row in await connection.fetch(
+                "SELECT need_id, agency, status FROM need_cases WHERE need_id = ANY($1::uuid[])",
+                [first.need.need_id, second.need.need_id],
+            )
+        }
+    assert statuses == {
+        (first.need.need_id, "dlpw"): "resolved",
+        (first.need.need_id, "doe"): "routed",
+        (second.need.need_id, "dlpw"): "in_progress",
+    }
+
+
 async def test_a_routed_update_in_a_cluster_records_the_cluster_with_its_case(
     pool: asyncpg.Pool, broker: KafkaBroker
 ) -> None:

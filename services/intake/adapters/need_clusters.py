@@ -6,6 +6,7 @@ that joined a cluster names the cluster, its type and the other needs in it, so 
 recorded as a member. A need's cluster never changes, so a record seen again changes nothing.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -15,18 +16,23 @@ from shared.contracts.events import CaseUpdated
 from shared.database import Connection
 
 
-async def record_cluster(connection: Connection, update: CaseUpdated) -> None:
-    """Record a routed update's need and its relatives as members of its cluster, if it names one."""
-    if update.cluster_id is None or update.cluster_type is None:
-        return
-    await connection.executemany(
-        "INSERT INTO need_clusters (need_id, cluster_id, need_type, updated_at) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (need_id) DO NOTHING",
-        [
-            (need_id, update.cluster_id, update.cluster_type.value, update.updated_at)
-            for need_id in (update.need_id, *update.related_need_ids)
-        ],
-    )
+async def record_clusters(connection: Connection, updates: Sequence[CaseUpdated]) -> None:
+    """Record each routed update's need and its relatives as members of its cluster, where it names one.
+
+    A need already in a cluster stays in the first one recorded.
+    """
+    members = [
+        (need_id, update.cluster_id, update.cluster_type.value, update.updated_at)
+        for update in updates
+        if update.cluster_id is not None and update.cluster_type is not None
+        for need_id in (update.need_id, *update.related_need_ids)
+    ]
+    if members:
+        await connection.executemany(
+            "INSERT INTO need_clusters (need_id, cluster_id, need_type, updated_at) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (need_id) DO NOTHING",
+            members,
+        )
 
 
 async def relatives(connection: Connection, need_id: UUID) -> list[UUID]:

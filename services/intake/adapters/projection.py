@@ -5,6 +5,7 @@ after a crash, or an event published again by a re-drive, leaves the copy as it 
 """
 
 import asyncio
+import itertools
 import json
 import time
 import uuid
@@ -14,7 +15,7 @@ from typing import Generic, TypeVar
 
 import asyncpg
 
-from services.intake.adapters.need_clusters import record_cluster
+from services.intake.adapters.need_clusters import record_clusters
 from shared.contracts.events import CaseUpdated, DeadLetter, Event, NeedScreened
 from shared.contracts.need_types import Agency
 from shared.database import Connection, transaction_committed_after
@@ -96,32 +97,42 @@ def _types_json(screened: NeedScreened) -> str:
 async def project_case_updates(connection: Connection, updates: Sequence[CaseUpdated]) -> None:
     """Cases routed (with their clusters of related needs), agencies' reports routing accepted,
     escalations: in the order routing made them."""
-    for update in updates:  # one need's updates come in order on one partition; keep that order
-        if update.change == "routed":
-            await _routed(connection, update)
-        elif update.change == "status":
-            await _status(connection, update)
-        else:
-            await connection.execute(
-                "UPDATE need_cases SET escalated = array_append(escalated, $3)"
-                " WHERE need_id = $1 AND agency = $2 AND NOT $3 = ANY(escalated)",
-                update.need_id, update.agency.value, update.overdue,
-            )  # fmt: skip
+    # One need's updates come in order on one partition; keep that order. Routed updates that
+    # follow each other are independent rows, written with one statement for each table: a
+    # statement per update made a batch of 20 wait for 40 round trips.
+    for routed, following in itertools.groupby(updates, key=lambda update: update.change == "routed"):
+        if routed:
+            await _routed(connection, list(following))
+            continue
+        for update in following:
+            if update.change == "status":
+                await _status(connection, update)
+            else:
+                await connection.execute(
+                    "UPDATE need_cases SET escalated = array_append(escalated, $3)"
+                    " WHERE need_id = $1 AND agency = $2 AND NOT $3 = ANY(escalated)",
+                    update.need_id, update.agency.value, update.overdue,
+                )  # fmt: skip
 
 
-async def _routed(connection: Connection, update: CaseUpdated) -> None:
-    assert update.topic is not None  # CaseUpdated refuses a routed update without it
-    # An update from before province_code was carried names it in its topic (agency.<agency>.<province>).
-    province = update.province_code or update.topic.split(".")[2]
-    await connection.execute(
+async def _routed(connection: Connection, updates: Sequence[CaseUpdated]) -> None:
+    rows = []
+    for update in updates:
+        assert update.topic is not None  # CaseUpdated refuses a routed update without it
+        # An update from before province_code was carried names it in its topic (agency.<agency>.<province>).
+        province = update.province_code or update.topic.split(".")[2]
+        rows.append((
+            update.case_event_id, update.need_id, update.agency.value, province, update.topic,
+            [str(need_type) for need_type in update.types], update.manual_screening, update.updated_at,
+        ))  # fmt: skip
+    await connection.executemany(
         """
         INSERT INTO need_cases (event_id, need_id, agency, province_code, topic, types, manual_screening, routed_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING
         """,
-        update.case_event_id, update.need_id, update.agency.value, province, update.topic,
-        [str(need_type) for need_type in update.types], update.manual_screening, update.updated_at,
-    )  # fmt: skip
-    await record_cluster(connection, update)
+        rows,
+    )
+    await record_clusters(connection, updates)
 
 
 async def _status(connection: Connection, update: CaseUpdated) -> None:
