@@ -237,6 +237,30 @@ async def test_an_escalation_read_before_its_case_is_kept_for_it(parts: Parts) -
     assert followed[case.event_id].holder is None
 
 
+async def test_news_read_before_its_case_is_kept_for_it_when_the_case_comes_with_others(parts: Parts) -> None:
+    cases = [route([screened(NeedType.UNFAIR_LABOUR)], table=TABLE, contacts={}).results[0].cases[0] for _ in range(3)]
+    awaited = cases[1]
+    escalation = CaseEscalated(
+        event_id=uuid.uuid4(), need_id=awaited.need_id, agency=awaited.agency, province_code=awaited.province_code,
+        overdue="not_accepted", routed_at=awaited.routed_at, escalated_at=awaited.routed_at + timedelta(days=4),
+    )  # fmt: skip
+    projection = CaseProjection(parts.inbox.pool)
+    await projection.record([Learnt(escalation, Office.parse("mol.33"))], [], commit_after=None)
+
+    await projection.record([Learnt(case, Office.parse("dlpw.33")) for case in cases], [], commit_after=None)
+
+    labour_office = await parts.officer("mol.33")
+    followed = {found.case_event_id: found for found in await case_work.follow_up(parts.inbox, labour_office)}
+    assert followed[awaited.event_id].escalated == "not_accepted"
+    assert all(followed.get(case.event_id) is None for case in (cases[0], cases[2])), "escalated: only its own case"
+    async with parts.inbox.pool.acquire() as connection:
+        routed = await connection.fetchval(
+            "SELECT count(*) FROM case_events WHERE kind = 'routed' AND case_event_id = ANY($1::uuid[])",
+            [case.event_id for case in cases],
+        )
+    assert routed == 3
+
+
 async def test_a_screeners_decision_closes_the_manual_case_not_the_case_it_routed_to_the_same_office(
     parts: Parts,
 ) -> None:

@@ -111,8 +111,10 @@ async def test_reports_between_routed_updates_of_one_batch_find_their_cases(
 ) -> None:
     first, second = await stored_need(pool), await stored_need(pool)
     _, updates = copies(pool, broker)
-    batch = [routed(first, Agency.DLPW), reported(first, "accepted", 5), routed(second, Agency.DLPW),
-             routed(first, Agency.DOE), reported(second, "in_progress", 6), reported(first, "resolved", 7, outcome="จ่ายครบ")]  # fmt: skip
+    batch = [
+        routed(first, Agency.DLPW), reported(first, "accepted", 5), routed(second, Agency.DLPW),
+        routed(first, Agency.DOE), reported(second, "in_progress", 6), reported(first, "resolved", 7, outcome="paid"),
+    ]  # fmt: skip
 
     assert (await updates.handle(records(batch, CASES_UPDATED))).processed == 6
     async with pool.acquire() as connection:

@@ -1,6 +1,7 @@
 """The inbox's cases in PostgreSQL: what an office lists and opens, and what officers do to them."""
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -178,12 +179,21 @@ async def hold(connection: Connection, case: Case, *, holder: UUID, event_id: UU
     await add_event(connection, event_id, case.case_event_id, "held", detail, at)
 
 
+# A line of a case's timeline; news read twice keeps its first line.
+_ADD_EVENT = (
+    "INSERT INTO case_events (event_id, case_event_id, kind, detail, at) VALUES ($1, $2, $3, $4, $5)"
+    " ON CONFLICT (event_id) DO NOTHING"
+)
+
+
 async def add_event(
     connection: Connection, event_id: UUID, case_event_id: UUID, kind: str, detail: str, at: datetime
 ) -> bool:
-    added = await connection.fetchval(
-        "INSERT INTO case_events (event_id, case_event_id, kind, detail, at) VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (event_id) DO NOTHING RETURNING true",
-        event_id, case_event_id, kind, detail, at,
-    )  # fmt: skip
+    """Add a line to a case's timeline; whether it is new."""
+    added = await connection.fetchval(f"{_ADD_EVENT} RETURNING true", event_id, case_event_id, kind, detail, at)
     return bool(added)
+
+
+async def add_events(connection: Connection, lines: Sequence[tuple[UUID, UUID, str, str, datetime]]) -> None:
+    """Add lines ``(event_id, case_event_id, kind, detail, at)`` to cases' timelines in one statement."""
+    await connection.executemany(_ADD_EVENT, lines)

@@ -1,5 +1,6 @@
 """The inbox's copy of the cases, kept from the agency topics and routing's ``cases.updated.v1``."""
 
+import itertools
 import json
 import uuid
 from collections.abc import Awaitable, Sequence
@@ -9,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.inbox.adapters.cases import add_event
+from services.inbox.adapters.cases import add_event, add_events
 from services.inbox.domain.cases import OPEN_STATUSES, advances, refusal
 from shared.contracts.events import (
     CaseEscalated,
@@ -50,21 +51,33 @@ class CaseProjection:
     ) -> None:
         """Apply the batch's news in order, in one transaction; commit after ``commit_after``."""
         async with transaction_committed_after(self._pool, commit_after) as connection:
-            for learnt in results:
-                news = learnt.news
-                if isinstance(news, RoutedCase):
-                    await _add_case(connection, news, learnt.office or Office(news.agency, news.province_code))
-                elif isinstance(news, PersonalDataErased):
-                    await _erase(connection, news)
-                elif isinstance(news, CaseEscalated):
-                    await _escalated(connection, news)
-                elif news.change == "status" and news.status is not None:
-                    await _status(connection, news)
+            # Cases that follow each other are added together: three statements for any number,
+            # where a statement each took three round trips a case.
+            for are_cases, following in itertools.groupby(
+                results, key=lambda learnt: isinstance(learnt.news, RoutedCase)
+            ):
+                if are_cases:
+                    await _add_cases(connection, list(following))
+                    continue
+                for learnt in following:
+                    news = learnt.news
+                    if isinstance(news, PersonalDataErased):
+                        await _erase(connection, news)
+                    elif isinstance(news, CaseEscalated):
+                        await _escalated(connection, news)
+                    elif isinstance(news, CaseUpdated) and news.change == "status" and news.status is not None:
+                        await _status(connection, news)
             await record_dead_letters(connection, dead_letters)
 
 
-async def _add_case(connection: Connection, case: RoutedCase, office: Office) -> None:
-    await connection.execute(
+async def _add_cases(connection: Connection, routed: Sequence[LearntNews]) -> None:
+    """The cases, each with its "routed" line, and the news read before them (another topic) moved onto them."""
+    cases: list[tuple[RoutedCase, Office]] = []
+    for learnt in routed:
+        case = learnt.news
+        assert isinstance(case, RoutedCase)  # record() groups the cases
+        cases.append((case, learnt.office or Office(case.agency, case.province_code)))
+    await connection.executemany(
         """
         INSERT INTO cases (case_event_id, need_id, agency, office, province_code, district_code, subdistrict_code,
             types, assessments, manual_screening, manual_reason, description, volunteer_id, contact, submitted_at,
@@ -72,23 +85,43 @@ async def _add_case(connection: Connection, case: RoutedCase, office: Office) ->
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
         ON CONFLICT (case_event_id) DO NOTHING
         """,
-        case.event_id, case.need_id, case.agency.value, office.name, case.province_code, case.district_code,
-        case.subdistrict_code, [need_type.value for need_type in case.types],
-        json.dumps([item.model_dump(mode="json") for item in case.assessments], ensure_ascii=False),
-        case.manual_screening, case.manual_reason, case.description, case.volunteer_id,
-        case.contact.model_dump_json() if case.contact else None, case.submitted_at, case.routed_at,
+        [
+            (case.event_id, case.need_id, case.agency.value, office.name, case.province_code, case.district_code,
+             case.subdistrict_code, [need_type.value for need_type in case.types],
+             json.dumps([item.model_dump(mode="json") for item in case.assessments], ensure_ascii=False),
+             case.manual_screening, case.manual_reason, case.description, case.volunteer_id,
+             case.contact.model_dump_json() if case.contact else None, case.submitted_at, case.routed_at)
+            for case, office in cases
+        ],
     )  # fmt: skip
-    await add_event(connection, case.event_id, case.event_id, "routed", office.name, case.routed_at)
+    await add_events(
+        connection, [(case.event_id, case.event_id, "routed", office.name, case.routed_at) for case, office in cases]
+    )
+    # News waiting for a need's case at an agency goes to the first of the batch's cases that it
+    # followed, as it would case by case.
     awaited = await connection.fetch(
-        "UPDATE case_events SET case_event_id = $1 WHERE case_event_id = $2 AND at >= $3 RETURNING kind, at",
-        case.event_id, _awaited_case(case.need_id, case.agency.value), case.routed_at,
+        """
+        UPDATE case_events SET case_event_id = moved.case_event_id
+        FROM (
+            SELECT DISTINCT ON (waiting.event_id) waiting.event_id, arrived.case_event_id
+            FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY
+                AS arrived(case_event_id, awaited, routed_at, position)
+            JOIN case_events waiting ON waiting.case_event_id = arrived.awaited AND waiting.at >= arrived.routed_at
+            ORDER BY waiting.event_id, arrived.position
+        ) AS moved
+        WHERE case_events.event_id = moved.event_id
+        RETURNING moved.case_event_id, case_events.kind, case_events.at
+        """,
+        [case.event_id for case, _ in cases], [_awaited_case(case.need_id, case.agency.value) for case, _ in cases],
+        [case.routed_at for case, _ in cases],
     )  # fmt: skip
-    status = "routed"
-    for news in sorted(awaited, key=lambda row: row["at"]):
-        if news["kind"].startswith("routing:"):
-            reported = news["kind"].removeprefix("routing:")
-            await _move_on(connection, case.event_id, status, reported, news["at"])
-            status = reported if advances(status, reported) else status
+    status = {case.event_id: "routed" for case, _ in cases}
+    for waited in sorted(awaited, key=lambda row: row["at"]):
+        if waited["kind"].startswith("routing:"):
+            case_event_id = waited["case_event_id"]
+            reported = waited["kind"].removeprefix("routing:")
+            await _move_on(connection, case_event_id, status[case_event_id], reported, waited["at"])
+            status[case_event_id] = reported if advances(status[case_event_id], reported) else status[case_event_id]
 
 
 async def _erase(connection: Connection, erased: PersonalDataErased) -> None:
