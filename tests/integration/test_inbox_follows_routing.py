@@ -33,7 +33,7 @@ from services.routing.use_cases.route_screened_needs import Router, route
 from shared.batch_consumption import BatchConsumption
 from shared.case_status import ServiceLevels
 from shared.contracts.cloud_events import Source
-from shared.contracts.events import CaseEscalated, CaseStatusReport, CaseUpdated, NeedScreened
+from shared.contracts.events import CaseEscalated, CaseStatusReport, CaseUpdated, NeedScreened, RoutedCase
 from shared.contracts.need_types import Agency, NeedType
 from shared.contracts.offices import Office
 from shared.database import create_pool
@@ -221,15 +221,25 @@ async def test_the_follow_up_names_who_holds_each_case_routing_escalated(parts: 
     assert held.case_event_id not in await followed()
 
 
-async def test_an_escalation_read_before_its_case_is_kept_for_it(parts: Parts) -> None:
-    # The escalation is on agency.mol.33 and the case on agency.dlpw.33: the inbox may read them in either order.
+def labour_case() -> RoutedCase:
+    """A labour protection case of a new need, as routing makes it."""
     [case] = route([screened(NeedType.UNFAIR_LABOUR)], table=TABLE, contacts={}).results[0].cases
-    escalation = CaseEscalated(
+    return case
+
+
+def not_accepted(case: RoutedCase) -> CaseEscalated:
+    """Routing's escalation of ``case``, not accepted four days after it was routed."""
+    return CaseEscalated(
         event_id=uuid.uuid4(), need_id=case.need_id, agency=case.agency, province_code=case.province_code,
         overdue="not_accepted", routed_at=case.routed_at, escalated_at=case.routed_at + timedelta(days=4),
     )  # fmt: skip
+
+
+async def test_an_escalation_read_before_its_case_is_kept_for_it(parts: Parts) -> None:
+    # The escalation is on agency.mol.33 and the case on agency.dlpw.33: the inbox may read them in either order.
+    case = labour_case()
     projection = CaseProjection(parts.inbox.pool)
-    await projection.record([Learnt(escalation, Office.parse("mol.33"))], [], commit_after=None)
+    await projection.record([Learnt(not_accepted(case), Office.parse("mol.33"))], [], commit_after=None)
     await projection.record([Learnt(case, Office.parse("dlpw.33"))], [], commit_after=None)
     labour_office = await parts.officer("mol.33")
     followed = {found.case_event_id: found for found in await case_work.follow_up(parts.inbox, labour_office)}
@@ -238,14 +248,10 @@ async def test_an_escalation_read_before_its_case_is_kept_for_it(parts: Parts) -
 
 
 async def test_news_read_before_its_case_is_kept_for_it_when_the_case_comes_with_others(parts: Parts) -> None:
-    cases = [route([screened(NeedType.UNFAIR_LABOUR)], table=TABLE, contacts={}).results[0].cases[0] for _ in range(3)]
+    cases = [labour_case() for _ in range(3)]
     awaited = cases[1]
-    escalation = CaseEscalated(
-        event_id=uuid.uuid4(), need_id=awaited.need_id, agency=awaited.agency, province_code=awaited.province_code,
-        overdue="not_accepted", routed_at=awaited.routed_at, escalated_at=awaited.routed_at + timedelta(days=4),
-    )  # fmt: skip
     projection = CaseProjection(parts.inbox.pool)
-    await projection.record([Learnt(escalation, Office.parse("mol.33"))], [], commit_after=None)
+    await projection.record([Learnt(not_accepted(awaited), Office.parse("mol.33"))], [], commit_after=None)
 
     await projection.record([Learnt(case, Office.parse("dlpw.33")) for case in cases], [], commit_after=None)
 
