@@ -267,6 +267,25 @@ async def test_news_read_before_its_case_is_kept_for_it_when_the_case_comes_with
     assert routed == 3
 
 
+async def test_news_read_before_two_cases_of_one_need_and_agency_goes_to_the_first_it_followed(parts: Parts) -> None:
+    first = labour_case()
+    # The same need's second case at the same agency (another office of it), routed an hour later.
+    second = first.model_copy(update={"event_id": uuid.uuid4(), "routed_at": first.routed_at + timedelta(hours=1)})
+    escalation = not_accepted(first)  # four days after the first, so after both
+    projection = CaseProjection(parts.inbox.pool)
+    await projection.record([Learnt(escalation, Office.parse("mol.33"))], [], commit_after=None)
+
+    await projection.record(
+        [Learnt(first, Office.parse("dlpw.33")), Learnt(second, Office.parse("dlpw.33"))], [], commit_after=None
+    )
+
+    async with parts.inbox.pool.acquire() as connection:
+        holder = await connection.fetchval(
+            "SELECT case_event_id FROM case_events WHERE event_id = $1", escalation.event_id
+        )
+    assert holder == first.event_id, "as case by case: the first case read takes the news"
+
+
 async def test_a_screeners_decision_closes_the_manual_case_not_the_case_it_routed_to_the_same_office(
     parts: Parts,
 ) -> None:
