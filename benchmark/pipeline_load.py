@@ -12,6 +12,7 @@ broker, with a backlog of the same texts.
 """
 
 import contextlib
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -21,6 +22,7 @@ from benchmark.agency_reader import AgencyReader
 from benchmark.assignment import Subscription, wait_until_assigned
 from benchmark.broker import partition_counts, preload, start_groups_at_end
 from benchmark.errors import BenchmarkFailed
+from benchmark.process_cpu import Participant, ProcessTable, cpu_ms_per_need
 from benchmark.service_processes import ServiceProcess, ServiceProcesses
 from benchmark.workload import as_records, need_ids
 from shared.contracts.events import NeedSubmitted
@@ -50,13 +52,18 @@ class Drain:
 
 @dataclass(frozen=True, slots=True)
 class PipelineRun:
-    """The timed drain, its first hop, each service's start-up time, and the processes (still running)."""
+    """The timed drain, its first hop, each service's start-up time, and the processes (still running).
+
+    ``cpu_ms_per_need``: the CPU each participant spent per need of the drain (``participants``
+    names them); None where /proc cannot tell.
+    """
 
     drain: Drain
     screened_s: float
     screening_ready_s: float
     routing_ready_s: float
     processes: list[ServiceProcess]
+    cpu_ms_per_need: dict[str, float] | None
 
     @property
     def screened_per_s(self) -> float:
@@ -86,8 +93,12 @@ async def measure_pipeline(
     replicas: int,
     services: ServiceProcesses,
     timeout_s: float,
+    servers: Sequence[Participant] = (),
 ) -> PipelineRun:
-    """Start ``replicas`` of screening and of routing, wait until they hold every partition, time the backlog."""
+    """Start ``replicas`` of screening and of routing, wait until they hold every partition, time the backlog.
+
+    ``servers``: the broker's and the database's processes, where this machine runs them.
+    """
     groups = await fresh_groups_at_end(settings)
     async with _routed(settings) as routed, _screened(settings) as screened:
         processes = await _start_warm(
@@ -101,13 +112,21 @@ async def measure_pipeline(
             partitions=await partition_counts(settings, [s.topic for each in subscriptions.values() for s in each]),
             timeout_s=timeout_s, check=services.check_alive,
         )  # fmt: skip
+        participants = [
+            *(Participant(name, tuple(each.process.pid for each in started)) for name, started in by_service.items()),
+            *servers,
+            Participant("benchmark", (os.getpid(),)),
+        ]
+        before = ProcessTable.now()
         drain = await _drain(settings, [routed, screened], backlog, timeout_s=timeout_s, check=services.check_alive)
+        after = ProcessTable.now()
         return PipelineRun(
             drain=drain,
             screened_s=seconds_to_last(screened, need_ids(list(backlog)), drain.first_produce_ms),
             screening_ready_s=ready_s(by_service["screening"], screened, probes),
             routing_ready_s=ready_s(by_service["routing"], routed, probes),
             processes=processes,
+            cpu_ms_per_need=cpu_ms_per_need(participants, before, after, needs=drain.messages),
         )
 
 

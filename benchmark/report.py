@@ -8,6 +8,10 @@ from typing import Any
 from benchmark.latency import HopLatency
 from benchmark.machine import Contention
 
+# Whose CPU per need the pipeline's drain reports, in this order; the broker and PostgreSQL only
+# where the benchmark started them (embedded), the benchmark's own producer and readers always.
+CPU_PARTICIPANTS = ("screening", "routing", "broker", "postgres", "benchmark")
+
 
 @dataclass(frozen=True, slots=True)
 class BenchResult:
@@ -40,6 +44,7 @@ class BenchResult:
     screening_outcomes: Counter[str] = field(default_factory=Counter)
     latency_hops: dict[str, HopLatency] = field(default_factory=dict)
     latency_contention: Contention | None = None
+    pipeline_cpu_ms_per_need: dict[str, float] | None = None
 
     @property
     def ratio(self) -> float:
@@ -86,7 +91,26 @@ class BenchResult:
             for hop, latency in self.latency_hops.items()
             for name, value in (("p50", latency.p50_ms), ("p99", latency.p99_ms))
         }
-        return measured | whole_run | latency_phase | hops
+        spent = self.pipeline_cpu_ms_per_need or {}
+        cpu = {f"pipeline_cpu_ms_per_need_{name}": _rounded(spent.get(name), digits=3) for name in CPU_PARTICIPANTS}
+        cpu["pipeline_cpu_ms_per_need"] = _rounded(self.pipeline_cpu_ms_total, digits=3)
+        cpu["pipeline_cpu_bound_per_s"] = _rounded(self.pipeline_cpu_bound_per_s)
+        return measured | whole_run | latency_phase | hops | cpu
+
+    @property
+    def pipeline_cpu_ms_total(self) -> float | None:
+        """The CPU every counted process spent per need of the one-replica drain, in milliseconds."""
+        if not self.pipeline_cpu_ms_per_need:
+            return None
+        return sum(self.pipeline_cpu_ms_per_need.values())
+
+    @property
+    def pipeline_cpu_bound_per_s(self) -> float | None:
+        """The most needs a second this machine's cores could carry at the drain's CPU per need, all of them busy."""
+        total = self.pipeline_cpu_ms_total
+        if not total:
+            return None
+        return (os.cpu_count() or 1) * 1000 / total
 
     @property
     def ratio_to_classifier(self) -> float:
@@ -132,6 +156,17 @@ def _contention_pct(contention: Contention | None, *, prefix: str) -> dict[str, 
     }
 
 
+def _cpu_rows(result: BenchResult) -> list[tuple[str, str, str]]:
+    spent, total, bound = result.pipeline_cpu_ms_per_need, result.pipeline_cpu_ms_total, result.pipeline_cpu_bound_per_s
+    if not spent or total is None or bound is None:
+        return []
+    parts = ", ".join(f"{name} {spent[name]:.2f}" for name in CPU_PARTICIPANTS if name in spent)
+    return [
+        ("CPU per need, 1 replica each", f"{total:.2f} ms", f"{parts} ms"),
+        ("  all cores at that CPU per need", f"{bound:,.0f} /s", "the most the pipeline could do on this machine"),
+    ]
+
+
 def format_table(result: BenchResult) -> str:
     """The result for people: one line per measurement, with what it means."""
     two = result.pipeline_per_s_2_replicas
@@ -158,6 +193,7 @@ def format_table(result: BenchResult) -> str:
         ("HTTP accepted", f"{result.http_accept_per_s:,.0f} /s",
          f"intake alone, {result.http_client} client; {result.http_refused} refused"),
         ("classifier alone, one core", f"{result.screening_per_s:,.0f} /s", ""),
+        *_cpu_rows(result),
         ("peak RSS intake", f"{result.peak_rss_mb_intake:,.0f} MiB", "VmHWM"),
         ("peak RSS screening", f"{result.peak_rss_mb_screening:,.0f} MiB", "VmHWM, largest replica"),
         ("peak RSS routing", f"{result.peak_rss_mb_routing:,.0f} MiB", "VmHWM, largest replica"),

@@ -3,8 +3,9 @@
 Order: classifier alone (nothing else running); latency over HTTP through intake and one
 replica each of screening and routing, then intake alone for its accept rate; raw relay;
 pipeline with 2 replicas, then with 1, then the obvious FastStream version (the peer) on a
-backlog of the same texts. Each pipeline run uses new consumer groups placed at the end of
-their topics, so no phase sees another's records.
+backlog of the same texts; the classifier alone again once everything has stopped, the faster
+reading counting. Each pipeline run uses new consumer groups placed at the end of their topics,
+so no phase sees another's records.
 """
 
 import tempfile
@@ -93,8 +94,17 @@ def run_benchmark(options: BenchOptions, *, progress: Progress) -> BenchResult:
                 result = uvloop.run(_measure(options, infrastructure, services, workload, progress=progress))
             finally:
                 services.stop_all_now()
+    # A reading taken while something else held a core is low and would flatter ratio_to_classifier;
+    # a second one, with every process of the run stopped, and the faster of the two counts.
+    progress("classifier alone again, with everything stopped")
+    again = measure_screening(workload.descriptions(options.messages), budget_s=options.screening_budget_s)
+    progress(f"classifier: {again.per_s:,.0f}/s (the faster of the two counts)")
     contention = contention_between(cpu_before, CpuTimes.now())
-    return result.finished(screening, elapsed_s=time.monotonic() - started, contention=contention)
+    return result.finished(
+        max(screening, again, key=lambda reading: reading.per_s),
+        elapsed_s=time.monotonic() - started,
+        contention=contention,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +131,7 @@ class _Measured:
             peer_pipeline_per_s=self.peer.needs_per_s,
             screening_ready_s=self.pipeline.screening_ready_s,
             routing_ready_s=self.pipeline.routing_ready_s,
+            pipeline_cpu_ms_per_need=self.pipeline.cpu_ms_per_need,
             latency_p50_ms=latency.p50_ms,
             latency_p99_ms=latency.p99_ms,
             latency_offered_per_s=LATENCY_OFFERED_PER_S,
@@ -169,7 +180,7 @@ async def _measure(
         backlog = (workload if replicas == 2 else Workload()).needs(options.messages)
         run = await measure_pipeline(
             settings, backlog=backlog, probes=workload.needs(PROBES), replicas=replicas, services=services,
-            timeout_s=options.pipeline_timeout_s,
+            timeout_s=options.pipeline_timeout_s, servers=infrastructure.servers,
         )  # fmt: skip
         await services.stop(*run.processes)
         runs[replicas] = run

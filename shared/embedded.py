@@ -117,6 +117,12 @@ class EmbeddedPostgres:
         url: str = self.server.get_uri()
         return url
 
+    @property
+    def pid(self) -> int:
+        """The postmaster's process id (its backends are its children)."""
+        pid: int = self.server.get_pid()
+        return pid
+
     def stop(self) -> None:
         """Stop the server if this process is its last user."""
         self.server.cleanup()

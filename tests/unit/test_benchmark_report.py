@@ -16,6 +16,7 @@ def _result(
     latency_contention: Contention | None = None,
     pipeline_per_s: float = 1_000.0,
     screening_per_s: float = 2_500.0,
+    cpu_ms_per_need: dict[str, float] | None = None,
 ) -> BenchResult:
     return BenchResult(
         messages=300, smoke=True, embedded_infrastructure=True, raw_relay_per_s=10_000.0, pipeline_per_s=pipeline_per_s,
@@ -24,6 +25,7 @@ def _result(
         screening_per_s=screening_per_s, peak_rss_mb_intake=84.0, peak_rss_mb_screening=167.0, peak_rss_mb_routing=71.0,
         elapsed_s=20.0, pipeline_screened_per_s=1_200.0, peer_pipeline_per_s=250.0, screening_ready_s=6.1,
         routing_ready_s=6.4, contention=contention, latency_contention=latency_contention,
+        pipeline_cpu_ms_per_need=cpu_ms_per_need,
     )  # fmt: skip
 
 
@@ -79,6 +81,34 @@ def test_the_comparison_with_the_obvious_version_is_in_the_json_line_and_the_tab
     assert (reported["screening_ready_s"], reported["routing_ready_s"]) == (6.1, 6.4)
     assert reported["pipeline_screened_per_s"] == 1_200.0
     assert "ours is 4.0x" in format_table(result)
+
+
+def test_the_drains_cpu_per_need_says_how_fast_all_cores_could_go_at_that_cost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    spent = {"screening": 0.45, "routing": 0.5, "broker": 0.35, "postgres": 0.15, "benchmark": 0.15}
+    result = _result(cpu_ms_per_need=spent)
+
+    reported = result.as_json()
+
+    assert reported["pipeline_cpu_ms_per_need_broker"] == 0.35
+    assert reported["pipeline_cpu_ms_per_need"] == 1.6
+    assert reported["pipeline_cpu_bound_per_s"] == 1_250.0
+    table = format_table(result)
+    assert "screening 0.45, routing 0.50, broker 0.35, postgres 0.15, benchmark 0.15 ms" in table
+    assert "1,250 /s" in table
+
+
+def test_cpu_not_counted_is_null_and_left_out_of_the_table() -> None:
+    configured = _result(cpu_ms_per_need={"screening": 0.45, "routing": 0.5, "benchmark": 0.15})
+    unknown = _result(cpu_ms_per_need=None)
+
+    assert configured.as_json()["pipeline_cpu_ms_per_need_broker"] is None
+    assert configured.as_json()["pipeline_cpu_ms_per_need"] == 1.1
+    assert unknown.as_json()["pipeline_cpu_ms_per_need"] is None
+    assert unknown.as_json()["pipeline_cpu_bound_per_s"] is None
+    assert "CPU per need" not in format_table(unknown)
 
 
 def test_the_bench_command_exits_non_zero_and_says_why_when_its_measurement_is_invalid(
