@@ -54,8 +54,8 @@ class Drain:
 class PipelineRun:
     """The timed drain, its first hop, each service's start-up time, and the processes (still running).
 
-    ``cpu_ms_per_need``: the CPU each participant spent per need of the drain (``participants``
-    names them); None where /proc cannot tell.
+    ``cpu_ms_per_need``: the CPU screening, routing, the servers this machine runs and the
+    benchmark itself each spent per need of the drain; None where /proc cannot tell.
     """
 
     drain: Drain
