@@ -120,8 +120,9 @@ async def _add_cases(connection: Connection, routed: Sequence[LearntNews]) -> No
         if waited["kind"].startswith("routing:"):
             case_event_id = waited["case_event_id"]
             reported = waited["kind"].removeprefix("routing:")
-            await _move_on(connection, case_event_id, status[case_event_id], reported, waited["at"])
-            status[case_event_id] = reported if advances(status[case_event_id], reported) else status[case_event_id]
+            status[case_event_id] = await _move_on(
+                connection, case_event_id, status[case_event_id], reported, waited["at"]
+            )
 
 
 async def _erase(connection: Connection, erased: PersonalDataErased) -> None:
@@ -164,11 +165,14 @@ def _awaited_case(need_id: UUID, agency: str) -> UUID:
     return uuid.uuid5(_AWAITED, f"{need_id}:{agency}")
 
 
-async def _move_on(connection: Connection, case_event_id: UUID, current: str, reported: str, at: datetime) -> None:
-    if advances(current, reported):
-        await connection.execute(
-            "UPDATE cases SET status = $2, status_at = $3 WHERE case_event_id = $1", case_event_id, reported, at
-        )
+async def _move_on(connection: Connection, case_event_id: UUID, current: str, reported: str, at: datetime) -> str:
+    """Move the case to the reported status if that advances it; the status it has now."""
+    if not advances(current, reported):
+        return current
+    await connection.execute(
+        "UPDATE cases SET status = $2, status_at = $3 WHERE case_event_id = $1", case_event_id, reported, at
+    )
+    return reported
 
 
 async def _status(connection: Connection, update: CaseUpdated) -> None:
@@ -188,9 +192,8 @@ async def _status(connection: Connection, update: CaseUpdated) -> None:
                          detail, update.updated_at)  # fmt: skip
         return
     await add_event(connection, update.event_id, row["case_event_id"], kind, detail, update.updated_at)
-    await _move_on(connection, row["case_event_id"], row["status"], update.status, update.updated_at)
+    status = await _move_on(connection, row["case_event_id"], row["status"], update.status, update.updated_at)
     if row["reported_status"] is not None:
-        status = update.status if advances(row["status"], update.status) else row["status"]
         await _settle_report(connection, row, update, status=status)
     if update.status == "misrouted" and (update.reroute_to is not None or update.corrected_types):
         correction = {
